@@ -30,12 +30,16 @@ namespace blobs {
 
 content_hash put(write_txn& txn, std::string_view bytes) {
   content_hash h = hash_content(bytes);
+  put(txn, bytes, h);
+  return h;
+}
+
+void put(write_txn& txn, std::string_view bytes, const content_hash& h) {
   std::uint64_t refs = refcount(txn, h);
   if (refs == 0) txn.put(table::blobs, as_key(h), bytes);
   std::string v;
   schema::put_u64(v, refs + 1);
   txn.put(table::blob_refs, as_key(h), v);
-  return h;
 }
 
 std::error_code add_ref(write_txn& txn, const content_hash& h) {

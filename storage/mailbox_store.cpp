@@ -93,14 +93,62 @@ std::error_code release_message(write_txn& txn, std::uint64_t message_id) {
   return {};
 }
 
+// Places a message in a mailbox: UID, MODSEQ, counters. The caller accounts for the message's reference.
+std::error_code place(write_txn& txn, mailbox_info& mb, std::uint64_t message_id, std::uint64_t size,
+                      const message_flags& flags, appended* out) {
+  if (mb.uidnext == 0xffffffffu) return errc::conflict;  // UID space exhausted: needs a new UIDVALIDITY
+  uid_entry u;
+  u.uid = mb.uidnext++;
+  u.message_id = message_id;
+  u.modseq = ++mb.highestmodseq;
+  u.flags = flags;
+  mb.exists += 1;
+  if (!(flags.system & flag_seen)) mb.unseen += 1;
+  mb.size += size;
+  txn.put(table::mailbox_uids, schema::uid_key(mb.id, u.uid), encode(u));
+  std::string uid_value;
+  schema::put_u32(uid_value, u.uid);
+  txn.put(table::mailbox_modseq, schema::modseq_key(mb.id, u.modseq), uid_value);
+  put_mailbox(txn, mb);
+  if (out) *out = {u.uid, u.modseq};
+  return {};
+}
+
 }  // namespace
 
 namespace messages {
 
-std::uint64_t create(write_txn& txn, std::string_view raw, std::int64_t internal_date, std::string cache) {
+std::error_code deliver(write_txn& txn, std::string_view raw, const content_hash& hash, std::int64_t internal_date,
+                        std::string cache, std::span<const std::uint64_t> mailbox_ids, std::vector<appended>* placed) {
   message_record m;
   m.id = next_counter(txn, schema::meta_next_message_id);
-  m.blob = blobs::put(txn, raw);
+  m.blob = hash;
+  m.size = raw.size();
+  m.internal_date = internal_date;
+  m.refs = static_cast<std::uint32_t>(mailbox_ids.size());
+  m.cache = std::move(cache);
+  for (std::uint64_t id : mailbox_ids) {
+    auto mb = mailboxes::get(txn, id);
+    if (!mb) return errc::not_found;
+    appended a;
+    if (auto ec = place(txn, *mb, m.id, m.size, {}, &a)) return ec;
+    if (placed) placed->push_back(a);
+  }
+  blobs::put(txn, raw, hash);
+  txn.put(table::messages, schema::message_key(m.id), encode(m));
+  return {};
+}
+
+std::uint64_t create(write_txn& txn, std::string_view raw, std::int64_t internal_date, std::string cache) {
+  return create(txn, raw, hash_content(raw), internal_date, std::move(cache));
+}
+
+std::uint64_t create(write_txn& txn, std::string_view raw, const content_hash& hash, std::int64_t internal_date,
+                     std::string cache) {
+  message_record m;
+  m.id = next_counter(txn, schema::meta_next_message_id);
+  m.blob = hash;
+  blobs::put(txn, raw, hash);
   m.size = raw.size();
   m.internal_date = internal_date;
   m.refs = 0;
@@ -205,23 +253,9 @@ std::error_code append(write_txn& txn, std::uint64_t mailbox_id, std::uint64_t m
   if (!mb) return errc::not_found;
   auto m = messages::get(txn, message_id);
   if (!m) return errc::not_found;
-  if (mb->uidnext == 0xffffffffu) return errc::conflict;  // UID space exhausted: needs a new UIDVALIDITY
-  uid_entry u;
-  u.uid = mb->uidnext++;
-  u.message_id = message_id;
-  u.modseq = ++mb->highestmodseq;
-  u.flags = flags;
-  mb->exists += 1;
-  if (!(flags.system & flag_seen)) mb->unseen += 1;
-  mb->size += m->size;
+  if (auto ec = place(txn, *mb, message_id, m->size, flags, out)) return ec;
   m->refs += 1;
   txn.put(table::messages, schema::message_key(message_id), encode(*m));
-  txn.put(table::mailbox_uids, schema::uid_key(mailbox_id, u.uid), encode(u));
-  std::string uid_value;
-  schema::put_u32(uid_value, u.uid);
-  txn.put(table::mailbox_modseq, schema::modseq_key(mailbox_id, u.modseq), uid_value);
-  put_mailbox(txn, *mb);
-  if (out) *out = {u.uid, u.modseq};
   return {};
 }
 

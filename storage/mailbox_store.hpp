@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,9 @@ struct message_record {
 namespace messages {
 // Stores the body (deduplicated) and creates a record with no placement yet.
 std::uint64_t create(write_txn& txn, std::string_view raw, std::int64_t internal_date, std::string cache);
+// The same with the body's hash computed by the caller before submitting (see blobs::put).
+std::uint64_t create(write_txn& txn, std::string_view raw, const content_hash& hash, std::int64_t internal_date,
+                     std::string cache);
 std::optional<message_record> get(const read_txn& txn, std::uint64_t id);
 }  // namespace messages
 
@@ -79,6 +83,17 @@ struct appended {
   std::uint32_t uid = 0;
   std::uint64_t modseq = 0;
 };
+
+struct appended;
+
+namespace messages {
+// Local delivery in one step: stores the body once and places it in each mailbox (new UID each, unseen, no
+// keyword). Writes the message record once, with its final reference count. `placed` gets one entry per mailbox.
+// errc::not_found if a mailbox does not exist (the unit then writes nothing).
+std::error_code deliver(write_txn& txn, std::string_view raw, const content_hash& hash, std::int64_t internal_date,
+                        std::string cache, std::span<const std::uint64_t> mailbox_ids,
+                        std::vector<appended>* placed = nullptr);
+}  // namespace messages
 
 namespace mailboxes {
 inline constexpr std::size_t max_name_size = 255;

@@ -19,6 +19,23 @@
 // | queue_due      | u64 due (unix ms), u64 queue id      | empty                          |
 // | accounts       | lowercased BAL address               | account_record                 |
 // | conversations  | patient INS \0 lowercased BAL        | (citizen messaging)            |
+// | directory      | 'e' lowercased BAL address           | directory record (below)       |
+// | directory      | 'm' meta name                        | directory meta (below)         |
+// | directory_index| 'n' idNat \0 address                 | empty: index by idNat          |
+// | directory_index| 's' structure id \0 address          | empty: index by structure id   |
+// | directory_index| 'p' folded name token \0 address     | empty: name prefix index       |
+// | directory_index| 'u' entryUUID (16 raw bytes) address | empty: LDAP entryUUID -> address|
+// | directory_index| 'c' u64 generation, address          | empty: change list of a build  |
+//
+// Directory (directory/mirror.hpp explains the generations): a record is
+//   u8 version(1), u8 count, count x { u64 generation, u8 kind (0 tombstone, 1 entry), u8 source, i64 updated,
+//   str content (directory/entry.hpp encode_content) }
+// in ascending generation order; readers see the newest version whose generation <= the committed generation.
+// Index keys are hints: readers check each hit against the visible version, so stale keys left by a build are
+// harmless until the build's cleanup erases them. Indexed values longer than directory_max_indexed are not indexed.
+// Meta: "mgen" u64 committed generation; "mlease" build lease {u64 token, u64 generation, u8 source, u8 phase,
+// str host, u32 pid, u64 process nonce, i64 started, i64 expires}; "mcookie" {str fingerprint, str RFC 4533
+// cookie}; "mrun:<source>" {i64 last success, u64 entries, u64 added, u64 updated, u64 deleted, u8 mode}.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -86,6 +103,40 @@ inline std::string queue_key(std::uint64_t id) { return u64_key(id); }
 inline std::string queue_due_key(std::uint64_t due_ms, std::uint64_t id) { return u64_u64_key(due_ms, id); }
 inline std::string account_key(std::string_view address) { return std::string(address); }  // already lowercased
 inline std::string conversation_key(std::string_view ins, std::string_view bal) { return pair_key(ins, bal); }
+
+// Directory keys (table above). `address` is already lowercased; indexed values never contain NUL.
+inline constexpr std::size_t directory_max_indexed = 128;
+inline constexpr std::string_view directory_meta_generation = "mgen";
+inline constexpr std::string_view directory_meta_lease = "mlease";
+inline constexpr std::string_view directory_meta_cookie = "mcookie";
+inline std::string directory_entry_key(std::string_view address) { return "e" + std::string(address); }
+inline std::string directory_run_key(std::string_view source) { return "mrun:" + std::string(source); }
+// kind: 'n' idNat, 's' structure id, 'p' name token.
+inline std::string directory_index_key(char kind, std::string_view value, std::string_view address) {
+  std::string k(1, kind);
+  k.append(value);
+  k.push_back('\0');
+  k.append(address);
+  return k;
+}
+inline std::string directory_index_prefix(char kind, std::string_view value, bool exact) {
+  std::string k(1, kind);
+  k.append(value);
+  if (exact) k.push_back('\0');
+  return k;
+}
+inline std::string directory_uuid_key(std::string_view uuid16, std::string_view address) {
+  std::string k(1, 'u');
+  k.append(uuid16);
+  k.append(address);
+  return k;
+}
+inline std::string directory_change_key(std::uint64_t generation, std::string_view address) {
+  std::string k(1, 'c');
+  put_u64(k, generation);
+  k.append(address);
+  return k;
+}
 
 // Appends fields of a record; fixed-width big-endian integers, strings with a u32 length.
 class encoder {

@@ -3,7 +3,7 @@
 // - One environment directory holding data.mdb and lock.mdb; one named database per storage::table.
 // - MDB_NOTLS, so read transactions may move between threads (coroutines resume anywhere).
 // - Durable commits only: no MDB_NOSYNC, no MDB_NOMETASYNC. A group is one transaction and one pair of
-//   fdatasyncs; each unit runs in a nested transaction so that its failure undoes only its own writes.
+//   fdatasyncs. A failing unit is isolated by running the group again without it (see run_group).
 // - The map starts at `map_size` and doubles on MDB_MAP_FULL (the group is aborted and run again). Resizing needs
 //   no transaction open in this process, so readers pass through a gate that the resize closes briefly. A map grown
 //   by another process (an admin command) is adopted when LMDB reports MDB_MAP_RESIZED.

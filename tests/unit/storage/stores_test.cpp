@@ -141,6 +141,37 @@ TEMPLATE_TEST_CASE("mailboxes: one message in two mailboxes shares its body unti
   CHECK_FALSE(mailboxes::get(*s.begin_read(), inbox2.id));
 }
 
+TEMPLATE_TEST_CASE("messages: deliver places one stored body in several mailboxes", "[storage]",
+                   test::memory_backend, test::lmdb_backend) {
+  TestType b;
+  auto& s = *b.store;
+  auto inbox1 = make_mailbox(s, "a@x.test"), inbox2 = make_mailbox(s, "b@x.test");
+  const std::string raw = "Subject: hi\r\n\r\nbody\r\n";
+  const std::uint64_t ids[] = {inbox1.id, inbox2.id};
+  std::vector<appended> placed;
+  REQUIRE_FALSE(s.commit_one([&](write_txn& t) {
+    placed.clear();
+    return messages::deliver(t, raw, hash_content(raw), 1700000000, "c", ids, &placed);
+  }));
+  REQUIRE(placed.size() == 2);
+  auto txn = s.begin_read();
+  auto u1 = mailboxes::get_uid(*txn, inbox1.id, placed[0].uid), u2 = mailboxes::get_uid(*txn, inbox2.id, placed[1].uid);
+  REQUIRE(u1);
+  REQUIRE(u2);
+  CHECK(u1->message_id == u2->message_id);
+  auto m = messages::get(*txn, u1->message_id);
+  REQUIRE(m);
+  CHECK(m->refs == 2);
+  CHECK(m->size == raw.size());
+  CHECK(blobs::get(*txn, m->blob) == std::optional<std::string_view>(raw));
+  CHECK(mailboxes::get(*txn, inbox1.id)->exists == 1);
+  CHECK(mailboxes::get(*txn, inbox2.id)->unseen == 1);
+  const std::uint64_t missing[] = {inbox1.id, 999999};
+  CHECK(s.commit_one([&](write_txn& t) { return messages::deliver(t, raw, hash_content(raw), 0, "", missing); }) ==
+        errc::not_found);
+  CHECK(mailboxes::get(*s.begin_read(), inbox1.id)->exists == 1);  // the failed unit wrote nothing
+}
+
 TEMPLATE_TEST_CASE("mailboxes: a re-created mailbox gets a new UIDVALIDITY", "[storage]", test::memory_backend,
                    test::lmdb_backend) {
   TestType b;
