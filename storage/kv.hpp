@@ -24,6 +24,8 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 namespace mssgw::storage {
 
@@ -73,6 +75,15 @@ class write_txn : public read_txn {
   virtual void put(table t, std::string_view key, std::string_view value) = 0;
   // Returns whether the key existed.
   virtual bool erase(table t, std::string_view key) = 0;
+
+  // Records that a mailbox changed (new message, flags, expunge) so that the writer tells its watchers after the
+  // commit (IMAP IDLE and NOOP, DESIGN.md §3 step 5). Forgotten if the unit fails.
+  void mailbox_changed(std::uint64_t mailbox_id) { changed_.push_back(mailbox_id); }
+  // For backends: the changes recorded since the last call, and a reset before each unit.
+  std::vector<std::uint64_t> take_changes() { return std::exchange(changed_, {}); }
+
+ private:
+  std::vector<std::uint64_t> changed_;
 };
 
 using write_unit = std::function<std::error_code(write_txn&)>;
@@ -80,6 +91,7 @@ using write_unit = std::function<std::error_code(write_txn&)>;
 // Outcome of one unit of a group, in the order given.
 struct unit_result {
   std::error_code error;
+  std::vector<std::uint64_t> changed_mailboxes;  // recorded by a successful unit (write_txn::mailbox_changed)
 };
 
 class kv_store {

@@ -110,6 +110,7 @@ std::error_code place(write_txn& txn, mailbox_info& mb, std::uint64_t message_id
   schema::put_u32(uid_value, u.uid);
   txn.put(table::mailbox_modseq, schema::modseq_key(mb.id, u.modseq), uid_value);
   put_mailbox(txn, mb);
+  txn.mailbox_changed(mb.id);
   if (out) *out = {u.uid, u.modseq};
   return {};
 }
@@ -280,6 +281,7 @@ std::error_code set_flags(write_txn& txn, std::uint64_t mailbox_id, std::uint32_
   schema::put_u32(uid_value, uid);
   txn.put(table::mailbox_modseq, schema::modseq_key(mailbox_id, u->modseq), uid_value);
   put_mailbox(txn, *mb);
+  txn.mailbox_changed(mailbox_id);
   if (modseq) *modseq = u->modseq;
   return {};
 }
@@ -300,6 +302,7 @@ std::error_code expunge(write_txn& txn, std::uint64_t mailbox_id, std::uint32_t 
   schema::put_u32(uid_value, uid);
   txn.put(table::expunged, schema::modseq_key(mailbox_id, modseq), uid_value);
   put_mailbox(txn, *mb);
+  txn.mailbox_changed(mailbox_id);
   return release_message(txn, u->message_id);
 }
 

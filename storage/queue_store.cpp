@@ -70,17 +70,26 @@ std::string queue_entry::display_id() const {
 
 namespace queue {
 
+// A caller-chosen id (the SMTP session announces it in its Received header before the commit) is kept when free;
+// zero, or a taken one, gets the next counter value.
+void assign_id(write_txn& txn, queue_entry& entry) {
+  if (entry.id != 0 && !txn.get(table::queue, schema::queue_key(entry.id))) return;
+  do {
+    entry.id = next_counter(txn, schema::meta_next_queue_id);
+  } while (txn.get(table::queue, schema::queue_key(entry.id)));
+}
+
 std::uint64_t enqueue(write_txn& txn, queue_entry& entry, std::string_view raw) {
   entry.blob = blobs::put(txn, raw);
   entry.size = raw.size();
-  entry.id = next_counter(txn, schema::meta_next_queue_id);
+  assign_id(txn, entry);
   write(txn, entry);
   return entry.id;
 }
 
 std::error_code enqueue_stored(write_txn& txn, queue_entry& entry) {
   if (auto ec = blobs::add_ref(txn, entry.blob)) return ec;
-  entry.id = next_counter(txn, schema::meta_next_queue_id);
+  assign_id(txn, entry);
   write(txn, entry);
   return {};
 }

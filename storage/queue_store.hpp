@@ -51,7 +51,8 @@ struct queue_entry {
 };
 
 namespace queue {
-// Stores the body if needed, takes a reference, assigns `entry.id`, and indexes it by due time.
+// Stores the body if needed, takes a reference, and indexes the entry by due time. A non-zero `entry.id` that is
+// free is kept (the SMTP session chooses it before the commit); otherwise the next counter value is assigned.
 std::uint64_t enqueue(write_txn& txn, queue_entry& entry, std::string_view raw);
 // As enqueue, for a body already stored (one blob reference taken).
 std::error_code enqueue_stored(write_txn& txn, queue_entry& entry);

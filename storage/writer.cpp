@@ -79,13 +79,17 @@ void writer::loop() {
       log.error("storage.commit.failed", {{"units", group.size()}, {"reason", e.what()}});
     }
     const auto elapsed = std::chrono::steady_clock::now() - started;
-    std::uint64_t failed = 0;
-    for (std::size_t i = 0; i < group.size(); ++i) {
-      std::error_code ec = group_error ? group_error : results[i].error;
-      if (ec) ++failed;
-      group[i].done(ec);
+    if (!group_error && options_.watchers) {
+      std::vector<std::uint64_t> changed;
+      for (const auto& r : results) {
+        if (!r.error) changed.insert(changed.end(), r.changed_mailboxes.begin(), r.changed_mailboxes.end());
+      }
+      if (!changed.empty()) options_.watchers->publish(changed);
     }
+    std::uint64_t failed = 0;
+    for (std::size_t i = 0; i < group.size(); ++i) failed += (group_error || results[i].error) ? 1 : 0;
     {
+      // Before the completions: a submitter that sees its result also sees the group in the stats.
       std::lock_guard lock(mutex_);
       stats_.groups += 1;
       stats_.units += group.size();
@@ -93,6 +97,7 @@ void writer::loop() {
       stats_.largest_group = std::max<std::uint64_t>(stats_.largest_group, group.size());
       stats_.commit_time += elapsed;
     }
+    for (std::size_t i = 0; i < group.size(); ++i) group[i].done(group_error ? group_error : results[i].error);
     group.clear();
   }
 }

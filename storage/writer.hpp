@@ -22,6 +22,7 @@
 #include <type_traits>
 
 #include "storage/kv.hpp"
+#include "storage/watchers.hpp"
 
 namespace mssgw::storage {
 
@@ -61,7 +62,8 @@ struct writer_stats {
 class writer {
  public:
   struct options {
-    std::size_t max_group = 1024;  // units per transaction
+    std::size_t max_group = 1024;       // units per transaction
+    mailbox_watchers* watchers = nullptr;  // told of changed mailboxes after each commit
   };
 
   explicit writer(kv_store& store) : writer(store, options{}) {}

@@ -238,10 +238,12 @@ class lmdb_store : public kv_store {
   }
 
   // Runs one unit in `txn`; map_full propagates, any other failure becomes the unit's error.
-  std::error_code run_unit(const write_unit& unit, MDB_txn* txn) {
+  std::error_code run_unit(const write_unit& unit, MDB_txn* txn, std::vector<std::uint64_t>& changed) {
     try {
       lmdb_write w(txn, dbis_);
-      return unit(w);
+      std::error_code ec = unit(w);
+      changed = ec ? std::vector<std::uint64_t>{} : w.take_changes();
+      return ec;
     } catch (const map_full_signal&) {
       throw;
     } catch (const std::system_error& e) {
@@ -266,7 +268,7 @@ class lmdb_store : public kv_store {
         for (std::size_t i = 0; i < units.size(); ++i) {
           if (excluded[i]) continue;
           if (!nested) {
-            if (auto ec = run_unit(units[i], parent)) {
+            if (auto ec = run_unit(units[i], parent, results[i].changed_mailboxes)) {
               results[i].error = ec;
               failed = i;
               break;
@@ -277,13 +279,14 @@ class lmdb_store : public kv_store {
           MDB_txn* child = begin_write(parent);
           std::error_code ec;
           try {
-            ec = run_unit(units[i], child);
+            ec = run_unit(units[i], child, results[i].changed_mailboxes);
           } catch (...) {
             mdb_txn_abort(child);
             throw;
           }
           if (ec) {
             mdb_txn_abort(child);
+            results[i].changed_mailboxes.clear();
           } else if (int rc = mdb_txn_commit(child); rc != 0) {
             throw_lmdb(rc, "mdb_txn_commit(unit)");
           }

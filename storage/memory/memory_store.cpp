@@ -150,6 +150,7 @@ class memory_store : public kv_store {
     memory_write txn(base);
     for (std::size_t i = 0; i < units.size(); ++i) {
       txn.begin_unit();
+      txn.take_changes();
       std::error_code ec;
       try {
         ec = units[i](txn);
@@ -160,6 +161,7 @@ class memory_store : public kv_store {
       }
       if (ec) txn.rollback_unit();
       results[i].error = ec;
+      results[i].changed_mailboxes = ec ? std::vector<std::uint64_t>{} : txn.take_changes();
     }
     snapshot next = txn.result();
     std::lock_guard lock(mutex_);
