@@ -13,10 +13,10 @@ build_packages=(
   libboost-dev libboost-system-dev libssl-dev openssl
   libmimetic-dev liblmdb-dev lmdb-utils libldap-dev libspdlog-dev libfmt-dev
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libpugixml-dev
-  libcurl4-openssl-dev libc-ares-dev catch2
+  libcurl4-openssl-dev libc-ares-dev libcrypt-dev catch2
 )
 test_packages=(
-  python3 swaks slapd ldap-utils clang libclang-rt-14-dev
+  python3 swaks libnet-ssleay-perl slapd ldap-utils clang libclang-rt-14-dev
   postfix dovecot-imapd dovecot-lmtpd isync curl procps psmisc
 )
 
