@@ -47,6 +47,7 @@ enum class table : std::uint8_t {
   directory,        // directory entries and their indexes (owned by directory/)
   directory_index,  //
   whitelist,        // last good whitelist copy and its metadata (owned by trustspace/)
+  seen,             // per-user \Seen of shared mailboxes (mailbox_store.hpp namespace seen; owned by imap/)
   count_
 };
 inline constexpr std::size_t table_count = static_cast<std::size_t>(table::count_);

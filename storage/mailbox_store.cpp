@@ -115,6 +115,21 @@ std::error_code place(write_txn& txn, mailbox_info& mb, std::uint64_t message_id
   return {};
 }
 
+// Erases every user's \Seen mark of an expunged UID (namespace seen), keeping the per-user counts right.
+void forget_seen(write_txn& txn, std::uint64_t mailbox_id, std::uint32_t uid) {
+  std::vector<std::pair<std::string, std::uint32_t>> users;
+  txn.scan_prefix(table::seen, schema::seen_user_key(mailbox_id, ""), [&](std::string_view k, std::string_view v) {
+    users.emplace_back(std::string(k.substr(9)), v.size() == 4 ? schema::get_u32(v) : 0);
+    return true;
+  });
+  for (auto& [user, n] : users) {
+    if (!txn.erase(table::seen, schema::seen_mark_key(mailbox_id, user, uid))) continue;
+    std::string count;
+    schema::put_u32(count, n > 0 ? n - 1 : 0);
+    txn.put(table::seen, schema::seen_user_key(mailbox_id, user), count);
+  }
+}
+
 }  // namespace
 
 namespace messages {
@@ -162,6 +177,14 @@ std::optional<message_record> get(const read_txn& txn, std::uint64_t id) {
   auto v = txn.get(table::messages, schema::message_key(id));
   if (!v) return std::nullopt;
   return decode_message(id, *v);
+}
+
+std::error_code set_cache(write_txn& txn, std::uint64_t id, std::string cache) {
+  auto m = get(txn, id);
+  if (!m) return errc::not_found;
+  m->cache = std::move(cache);
+  txn.put(table::messages, schema::message_key(id), encode(*m));
+  return {};
 }
 
 }  // namespace messages
@@ -243,8 +266,51 @@ std::error_code remove(write_txn& txn, std::string_view account, std::string_vie
     });
     for (const auto& k : keys) txn.erase(t, k);
   }
+  keys.clear();
+  txn.scan_prefix(table::seen, schema::u64_key(mb->id), [&](std::string_view k, std::string_view) {
+    keys.emplace_back(k);
+    return true;
+  });
+  for (const auto& k : keys) txn.erase(table::seen, k);
   txn.erase(table::mailbox_ids, schema::mailbox_id_key(mb->id));
   txn.erase(table::mailboxes, schema::mailbox_key(account, name));
+  return {};
+}
+
+std::error_code rename(write_txn& txn, std::string_view account, std::string_view from, std::string_view to,
+                       char delimiter) {
+  if (from == to) return get(txn, account, from) ? std::error_code{} : make_error_code(errc::not_found);
+  if (to.empty() || to.size() > max_name_size || to.find('\0') != std::string_view::npos) return errc::invalid_argument;
+  const std::string child_prefix = std::string(from) + delimiter;
+  if (to.substr(0, child_prefix.size()) == child_prefix) return errc::invalid_argument;  // into itself
+  std::vector<mailbox_info> moving;
+  for (auto& mb : list(txn, account)) {
+    if (mb.name == from || mb.name.compare(0, child_prefix.size(), child_prefix) == 0) moving.push_back(std::move(mb));
+  }
+  bool found = false;
+  for (const auto& mb : moving) found = found || mb.name == from;
+  if (!found) return errc::not_found;
+  auto new_name = [&](const std::string& old) { return std::string(to) + old.substr(from.size()); };
+  for (const auto& mb : moving) {
+    const std::string n = new_name(mb.name);
+    if (n.size() > max_name_size) return errc::invalid_argument;
+    if (txn.get(table::mailboxes, schema::mailbox_key(account, n))) return errc::already_exists;
+  }
+  for (auto& mb : moving) {
+    txn.erase(table::mailboxes, schema::mailbox_key(account, mb.name));
+    mb.name = new_name(mb.name);
+    put_mailbox(txn, mb);
+    txn.put(table::mailbox_ids, schema::mailbox_id_key(mb.id), schema::pair_key(account, mb.name));
+  }
+  return {};
+}
+
+std::error_code set_subscribed(write_txn& txn, std::string_view account, std::string_view name, bool subscribed) {
+  auto mb = get(txn, account, name);
+  if (!mb) return errc::not_found;
+  if (mb->subscribed == subscribed) return {};
+  mb->subscribed = subscribed;
+  put_mailbox(txn, *mb);
   return {};
 }
 
@@ -303,6 +369,7 @@ std::error_code expunge(write_txn& txn, std::uint64_t mailbox_id, std::uint32_t 
   txn.put(table::expunged, schema::modseq_key(mailbox_id, modseq), uid_value);
   put_mailbox(txn, *mb);
   txn.mailbox_changed(mailbox_id);
+  forget_seen(txn, mailbox_id, uid);
   return release_message(txn, u->message_id);
 }
 
@@ -339,4 +406,69 @@ void expunged_since(const read_txn& txn, std::uint64_t mailbox_id, std::uint64_t
 }
 
 }  // namespace mailboxes
+
+namespace seen {
+
+std::string user_of(std::string_view identity_id) {
+  const content_hash h = hash_content(identity_id);
+  return std::string(reinterpret_cast<const char*>(h.data()), schema::seen_user_size);
+}
+
+std::error_code set(write_txn& txn, std::uint64_t mailbox_id, std::string_view user, std::uint32_t uid, bool value,
+                    std::uint64_t* modseq) {
+  if (user.size() != schema::seen_user_size) return errc::invalid_argument;
+  auto u = mailboxes::get_uid(txn, mailbox_id, uid);
+  if (!u) return errc::not_found;
+  const std::string mark = schema::seen_mark_key(mailbox_id, user, uid);
+  const bool was = txn.get(table::seen, mark).has_value();
+  if (was == value) {
+    if (modseq) *modseq = u->modseq;
+    return {};
+  }
+  const std::string user_key = schema::seen_user_key(mailbox_id, user);
+  auto c = txn.get(table::seen, user_key);
+  std::uint32_t n = c && c->size() == 4 ? schema::get_u32(*c) : 0;
+  if (value) {
+    txn.put(table::seen, mark, "");
+    ++n;
+  } else {
+    txn.erase(table::seen, mark);
+    n = n > 0 ? n - 1 : 0;
+  }
+  std::string count;
+  schema::put_u32(count, n);
+  txn.put(table::seen, user_key, count);
+  // A new MODSEQ, as a flag change would give (RFC 7162 §3.1: metadata changed).
+  auto mb = mailboxes::get(txn, mailbox_id);
+  if (!mb) return errc::corrupt_record;
+  txn.erase(table::mailbox_modseq, schema::modseq_key(mailbox_id, u->modseq));
+  u->modseq = ++mb->highestmodseq;
+  txn.put(table::mailbox_uids, schema::uid_key(mailbox_id, uid), encode(*u));
+  std::string uid_value;
+  schema::put_u32(uid_value, uid);
+  txn.put(table::mailbox_modseq, schema::modseq_key(mailbox_id, u->modseq), uid_value);
+  put_mailbox(txn, *mb);
+  txn.mailbox_changed(mailbox_id);
+  if (modseq) *modseq = u->modseq;
+  return {};
+}
+
+bool is_seen(const read_txn& txn, std::uint64_t mailbox_id, std::string_view user, std::uint32_t uid) {
+  return txn.get(table::seen, schema::seen_mark_key(mailbox_id, user, uid)).has_value();
+}
+
+void scan(const read_txn& txn, std::uint64_t mailbox_id, std::string_view user, std::uint32_t first_uid,
+          const std::function<bool(std::uint32_t uid)>& visit) {
+  const std::string prefix = schema::seen_mark_prefix(mailbox_id, user);
+  const std::string end = prefix + std::string(5, '\xff');  // above every (prefix, u32 uid)
+  txn.scan(table::seen, schema::seen_mark_key(mailbox_id, user, first_uid), end,
+           [&](std::string_view k, std::string_view) { return visit(schema::get_u32(k, prefix.size())); });
+}
+
+std::uint32_t count(const read_txn& txn, std::uint64_t mailbox_id, std::string_view user) {
+  auto c = txn.get(table::seen, schema::seen_user_key(mailbox_id, user));
+  return c && c->size() == 4 ? schema::get_u32(*c) : 0;
+}
+
+}  // namespace seen
 }  // namespace mssgw::storage

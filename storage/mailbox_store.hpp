@@ -41,6 +41,9 @@ std::uint64_t create(write_txn& txn, std::string_view raw, std::int64_t internal
 std::uint64_t create(write_txn& txn, std::string_view raw, const content_hash& hash, std::int64_t internal_date,
                      std::string cache);
 std::optional<message_record> get(const read_txn& txn, std::uint64_t id);
+// Replaces the opaque cache of a record (IMAP computes it lazily for messages delivered without one).
+// errc::not_found if the message is gone.
+std::error_code set_cache(write_txn& txn, std::uint64_t id, std::string cache);
 }  // namespace messages
 
 // IMAP system flags (RFC 3501 §2.3.2) as bits; keywords kept as text.
@@ -105,6 +108,13 @@ std::optional<mailbox_info> get(const read_txn& txn, std::uint64_t mailbox_id);
 std::vector<mailbox_info> list(const read_txn& txn, std::string_view account);
 // Deletes a mailbox and releases every message in it.
 std::error_code remove(write_txn& txn, std::string_view account, std::string_view name);
+// Renames a mailbox and every mailbox below it in the hierarchy (`from` + delimiter + ...), keeping their ids,
+// UIDVALIDITY and messages (RFC 3501 §6.3.5). errc::not_found, errc::already_exists (the new name, or one of the
+// new names of its children, is taken), errc::invalid_argument (a name too long, or `to` inside `from`).
+std::error_code rename(write_txn& txn, std::string_view account, std::string_view from, std::string_view to,
+                       char delimiter = '/');
+// Sets the subscription flag (RFC 3501 §6.3.6). errc::not_found.
+std::error_code set_subscribed(write_txn& txn, std::string_view account, std::string_view name, bool subscribed);
 
 // Places message `message_id` in the mailbox with the next UID.
 std::error_code append(write_txn& txn, std::uint64_t mailbox_id, std::uint64_t message_id, const message_flags& flags,
@@ -126,5 +136,25 @@ void changed_since(const read_txn& txn, std::uint64_t mailbox_id, std::uint64_t 
 void expunged_since(const read_txn& txn, std::uint64_t mailbox_id, std::uint64_t since,
                     const std::function<bool(std::uint32_t uid, std::uint64_t modseq)>& visit);
 }  // namespace mailboxes
+
+// Per-user \Seen on shared mailboxes (DESIGN.md §5, issue 5): a BAL opened by several people through delegations
+// keeps one \Seen state per person, apart from the flags of the UID record (which hold the shared flags). A change
+// gives the message a new MODSEQ and tells the watchers, so every session of every user re-reads it (CONDSTORE
+// clients of other users see a MODSEQ change without a flag change, which RFC 7162 allows). Marks of expunged
+// messages and removed mailboxes are erased by mailboxes::expunge and mailboxes::remove.
+namespace seen {
+// The user key of an identity id (schema.hpp: 16 bytes of SHA-256).
+std::string user_of(std::string_view identity_id);
+// Marks or unmarks `uid` as seen by `user`; a change assigns a new MODSEQ (returned), no change keeps the old one.
+// errc::not_found if the UID does not exist.
+std::error_code set(write_txn& txn, std::uint64_t mailbox_id, std::string_view user, std::uint32_t uid, bool value,
+                    std::uint64_t* modseq = nullptr);
+bool is_seen(const read_txn& txn, std::uint64_t mailbox_id, std::string_view user, std::uint32_t uid);
+// Visits the UIDs `user` has seen, ascending, from `first_uid`, until `visit` returns false.
+void scan(const read_txn& txn, std::uint64_t mailbox_id, std::string_view user, std::uint32_t first_uid,
+          const std::function<bool(std::uint32_t uid)>& visit);
+// How many live messages of the mailbox `user` has seen (one read).
+std::uint32_t count(const read_txn& txn, std::uint64_t mailbox_id, std::string_view user);
+}  // namespace seen
 
 }  // namespace mssgw::storage

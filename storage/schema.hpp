@@ -19,13 +19,17 @@
 // | queue_due      | u64 due (unix ms), u64 queue id      | empty                          |
 // | accounts       | lowercased BAL address               | account_record                 |
 // | conversations  | patient INS \0 lowercased BAL        | (citizen messaging)            |
+// | whitelist      | "copy" / "meta"                      | raw XML bytes / whitelist meta |
 // | directory      | 'e' lowercased BAL address           | directory record (below)       |
 // | directory      | 'm' meta name                        | directory meta (below)         |
 // | directory_index| 'n' idNat \0 address                 | empty: index by idNat          |
 // | directory_index| 's' structure id \0 address          | empty: index by structure id   |
-// | directory_index| 'p' folded name token \0 address     | empty: name prefix index       |
+// | directory_index| 'p' folded name token \0 address     | the entry's tokens: name index |
 // | directory_index| 'u' entryUUID (16 raw bytes) address | empty: LDAP entryUUID -> address|
-// | directory_index| 'c' u64 generation, address          | empty: change list of a build  |
+// | directory_index| 'c' u64 generation, address          | empty: build's updates/deletes |
+// | directory_index| 'r' u64 generation, first address    | last address: build's inserts  |
+// | seen           | u64 mailbox id, 'u', user hash (16)  | u32 count of that user's marks |
+// | seen           | u64 mailbox id, 's', user hash, u32 uid | empty: the user has seen uid |
 //
 // Directory (directory/mirror.hpp explains the generations): a record is
 //   u8 version(1), u8 count, count x { u64 generation, u8 kind (0 tombstone, 1 entry), u8 source, i64 updated,
@@ -93,6 +97,14 @@ inline std::string pair_key(std::string_view a, std::string_view b) {
   return k;
 }
 
+// whitelist (owned by trustspace/refresher.cpp): the last good copy of the ANS whitelist, loaded at start-up.
+// "copy" holds the raw XML bytes as fetched (or read from the [whitelist] file); "meta" the record
+// v1 | str source (URL or file) | str ETag | str Last-Modified | i64 fetched_at (unix s) | i64 verified_at (unix ms:
+// last 200/304, or the file's mtime) | str sha256 hex of the copy | u64 size. Both are written in one write unit, so
+// the validators always describe the stored bytes; a 304 rewrites "meta" only.
+inline constexpr std::string_view whitelist_copy_key = "copy";
+inline constexpr std::string_view whitelist_meta_key = "meta";
+
 // Keys by table.
 inline std::string message_key(std::uint64_t id) { return u64_key(id); }
 inline std::string mailbox_key(std::string_view account, std::string_view name) { return pair_key(account, name); }
@@ -103,6 +115,31 @@ inline std::string queue_key(std::uint64_t id) { return u64_key(id); }
 inline std::string queue_due_key(std::uint64_t due_ms, std::uint64_t id) { return u64_u64_key(due_ms, id); }
 inline std::string account_key(std::string_view address) { return std::string(address); }  // already lowercased
 inline std::string conversation_key(std::string_view ins, std::string_view bal) { return pair_key(ins, bal); }
+
+// seen (IMAP per-user \Seen on shared mailboxes, mailbox_store.hpp): the user is the first 16 bytes of SHA-256 of the
+// identity's id (idNat, "dn:..." or address), so keys stay short whatever the identity. Per mailbox, a 'u' key per
+// user holds how many marks that user has (STATUS UNSEEN without a scan, and the list of users to clean when a
+// message is expunged); an 's' key per (user, uid) marks a message that user has seen.
+inline constexpr std::size_t seen_user_size = 16;
+inline std::string seen_user_key(std::uint64_t mailbox, std::string_view user) {
+  std::string k;
+  put_u64(k, mailbox);
+  k.push_back('u');
+  k.append(user);
+  return k;
+}
+inline std::string seen_mark_prefix(std::uint64_t mailbox, std::string_view user) {
+  std::string k;
+  put_u64(k, mailbox);
+  k.push_back('s');
+  k.append(user);
+  return k;
+}
+inline std::string seen_mark_key(std::uint64_t mailbox, std::string_view user, std::uint32_t uid) {
+  std::string k = seen_mark_prefix(mailbox, user);
+  put_u32(k, uid);
+  return k;
+}
 
 // Directory keys (table above). `address` is already lowercased; indexed values never contain NUL.
 inline constexpr std::size_t directory_max_indexed = 128;
@@ -135,6 +172,13 @@ inline std::string directory_change_key(std::uint64_t generation, std::string_vi
   std::string k(1, 'c');
   put_u64(k, generation);
   k.append(address);
+  return k;
+}
+// The addresses a build unit inserted (records with no earlier version) span [first, value].
+inline std::string directory_range_key(std::uint64_t generation, std::string_view first) {
+  std::string k(1, 'r');
+  put_u64(k, generation);
+  k.append(first);
   return k;
 }
 
