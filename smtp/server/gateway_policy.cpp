@@ -1,0 +1,198 @@
+#include "smtp/server/gateway_policy.hpp"
+
+#include "auth/rights.hpp"
+#include "common/metrics.hpp"
+#include "routing/classify.hpp"
+#include "storage/kv.hpp"
+#include "trustspace/dn.hpp"
+#include "trustspace/verdict.hpp"
+#include "trustspace/whitelist.hpp"
+
+namespace mssgw::smtp::server {
+namespace {
+
+verdict from_trustspace(const trustspace::verdict& v) {
+  if (v.accept) return verdict::accept();
+  return verdict::refuse(v.code, std::string(v.enhanced), std::string(v.client_text), v.log_reason);
+}
+
+metrics::counter& refused(std::string_view reason) {
+  return metrics::get_counter("mssgw_smtp_refused_total", "SMTP commands refused, by reason",
+                              "reason=\"" + std::string(reason) + "\"");
+}
+
+// Adapts an auth::sasl::mechanism to the session's exchange interface.
+class mechanism_exchange : public sasl_exchange {
+ public:
+  explicit mechanism_exchange(std::unique_ptr<auth::sasl::mechanism> m) : m_(std::move(m)) {}
+
+  sasl_step step(const std::optional<std::string>& response) override {
+    const auto now = std::chrono::system_clock::now();
+    auth::sasl::outcome o;
+    if (!started_) {
+      started_ = true;
+      o = m_->start(response ? std::optional<std::string_view>(*response) : std::nullopt, now);
+    } else {
+      o = m_->step(response.value_or(""), now);
+    }
+    sasl_step s;
+    switch (o.state) {
+      case auth::sasl::status::challenge:
+        s.what = sasl_step::kind::challenge;
+        s.challenge = std::move(o.challenge);
+        return s;
+      case auth::sasl::status::success:
+        s.what = sasl_step::kind::success;
+        s.who = {*o.who, o.bal.empty() ? o.authzid : o.bal};
+        return s;
+      case auth::sasl::status::failure:
+        break;
+    }
+    s.what = sasl_step::kind::failure;
+    auto r = auth::sasl::smtp_reply(o.kind);
+    s.reply_code = r.code;
+    s.reply_enhanced = std::string(r.enhanced);
+    s.reply_text = std::string(r.text);
+    s.log_reason = std::move(o.log_reason);
+    s.throttle_identity = std::move(o.throttle_identity);
+    return s;
+  }
+
+ private:
+  std::unique_ptr<auth::sasl::mechanism> m_;
+  bool started_ = false;
+};
+
+// Answers every step with "try later": the client's address is blocked by the limiter.
+class blocked_exchange : public sasl_exchange {
+ public:
+  sasl_step step(const std::optional<std::string>&) override {
+    sasl_step s;
+    auto r = auth::sasl::smtp_reply(auth::sasl::failure_class::temporary);
+    s.reply_code = r.code;
+    s.reply_enhanced = std::string(r.enhanced);
+    s.reply_text = std::string(r.text);
+    s.log_reason = "client address blocked by the failure limiter";
+    return s;
+  }
+};
+
+}  // namespace
+
+gateway_policy::gateway_policy(storage::kv_store& store, const trustspace::whitelist& whitelist,
+                               auth::sasl::context sasl, auth::failure_limiter& limiter, gateway_settings settings)
+    : store_(store), whitelist_(whitelist), sasl_(std::move(sasl)), limiter_(limiter), settings_(std::move(settings)) {
+  for (auto& d : settings_.local_domains) d = routing::lowercase(d);
+}
+
+verdict gateway_policy::mx_sender(const tls_facts& tls, const proto::path& sender) {
+  auto snapshot = whitelist_.current();
+  if (!snapshot) {
+    refused("no_whitelist").inc();
+    return verdict::refuse(451, "4.7.1", "Trust space unavailable, try again later", "no whitelist loaded");
+  }
+  const std::string domain = sender.is_null ? std::string() : routing::lowercase(sender.domain);
+  std::optional<trustspace::dn> peer;
+  if (tls.peer_verified && !tls.peer_subject.empty()) {
+    auto parsed = trustspace::dn::parse(tls.peer_subject);
+    if (parsed.value) peer = std::move(*parsed.value);
+  }
+  auto v = trustspace::inbound(peer ? &*peer : nullptr, domain, *snapshot);
+  if (!v.accept) {
+    refused(v.reason).inc();
+    return from_trustspace(v);
+  }
+  return verdict::accept();
+}
+
+verdict gateway_policy::mx_recipient(const proto::path& recipient, routed_recipient& out) {
+  auto txn = store_.begin_read();
+  auto snapshot = whitelist_.current();
+  routing::facts f{settings_.local_domains, *txn, snapshot.get(), settings_.citizen_domain};
+  auto r = routing::classify(recipient.normalised(), f);
+  switch (r.kind) {
+    case routing::route_kind::local:
+      out = {r.address, destination::local, r.inbox};
+      return verdict::accept();
+    case routing::route_kind::unknown_local:
+      refused("unknown_recipient").inc();
+      return verdict::refuse(550, "5.1.1", "Mailbox unavailable", "no BAL " + r.address);
+    default:
+      refused("relay_denied").inc();
+      return verdict::refuse(550, "5.7.1", "Relay access denied",
+                             "recipient " + r.address + " is not hosted here (" + std::string(routing::name(r.kind)) + ")");
+  }
+}
+
+auth::sasl::context gateway_policy::context_for(const tls_facts& tls) const {
+  auth::sasl::context ctx = sasl_;
+  if (tls.peer_verified && !tls.peer_subject.empty()) {
+    ctx.certificate = auth::certificate_facts{tls.peer_subject, tls.peer_idnat, true};
+  }
+  return ctx;
+}
+
+std::vector<std::string> gateway_policy::sasl_mechanisms(const tls_facts& tls) {
+  std::vector<std::string> out;
+  for (auto m : auth::sasl::offered(context_for(tls), tls.active)) out.emplace_back(m);
+  return out;
+}
+
+std::unique_ptr<sasl_exchange> gateway_policy::start_sasl(std::string_view mechanism, const tls_facts& tls,
+                                                          std::string_view client_address) {
+  auto m = auth::sasl::make_mechanism(mechanism, context_for(tls));
+  if (!m) return nullptr;
+  if (limiter_.check(client_address, "", std::chrono::system_clock::now()).blocked) {
+    return std::make_unique<blocked_exchange>();
+  }
+  return std::make_unique<mechanism_exchange>(std::move(m));
+}
+
+std::chrono::milliseconds gateway_policy::auth_failed(std::string_view client_address, std::string_view identity) {
+  metrics::get_counter("mssgw_auth_failures_total", "failed authentications", "protocol=\"smtp\"").inc();
+  return limiter_.record_failure(client_address, identity, std::chrono::system_clock::now()).delay;
+}
+
+void gateway_policy::auth_succeeded(const authenticated& who) { limiter_.record_success(who.who.id); }
+
+verdict gateway_policy::submission_sender(const authenticated& who, const proto::path& sender) {
+  if (sender.is_null) {
+    refused("null_sender_submission").inc();
+    return verdict::refuse(553, "5.7.1", "Sender address rejected: not owned by you", "null sender on submission");
+  }
+  auto txn = store_.begin_read();
+  const std::string address = routing::lowercase(sender.normalised());
+  if (!auth::may_send_as(*txn, who.who, address)) {
+    refused("sender_not_owned").inc();
+    return verdict::refuse(553, "5.7.1", "Sender address rejected: not owned by you",
+                           who.who.describe() + " may not send as " + address);
+  }
+  return verdict::accept();
+}
+
+verdict gateway_policy::submission_recipient(const authenticated&, const proto::path&, const proto::path& recipient,
+                                             routed_recipient& out) {
+  auto txn = store_.begin_read();
+  auto snapshot = whitelist_.current();
+  routing::facts f{settings_.local_domains, *txn, snapshot.get(), settings_.citizen_domain};
+  auto r = routing::classify(recipient.normalised(), f);
+  switch (r.kind) {
+    case routing::route_kind::local:
+      out = {r.address, destination::local, r.inbox};
+      return verdict::accept();
+    case routing::route_kind::unknown_local:
+      refused("unknown_recipient").inc();
+      return verdict::refuse(550, "5.1.1", "Mailbox unavailable", "no BAL " + r.address);
+    case routing::route_kind::remote:
+    case routing::route_kind::citizen:
+      out = {r.address, destination::remote, 0};
+      return verdict::accept();
+    case routing::route_kind::outside_trust_space:
+      break;
+  }
+  refused("outside_trust_space").inc();
+  return verdict::refuse(550, "5.7.1", "Recipient address rejected: not in the MSSanté trust space",
+                         "domain " + r.domain + " is not on the whitelist");
+}
+
+}  // namespace mssgw::smtp::server

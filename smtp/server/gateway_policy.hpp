@@ -1,0 +1,57 @@
+// The production SMTP policy: the trust space (whitelist snapshot, DN matching) decides MX senders, routing decides
+// recipients, auth decides SASL, rights and throttling. Every lookup is a short LMDB read transaction or a lock-free
+// snapshot read, so it runs inline on the I/O threads.
+//
+// Thread-safe: shared by every session; the referenced objects must outlive it.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "auth/limiter.hpp"
+#include "auth/sasl.hpp"
+#include "smtp/server/policy.hpp"
+
+namespace mssgw::storage {
+class kv_store;
+}
+namespace mssgw::trustspace {
+class whitelist;
+}
+
+namespace mssgw::smtp::server {
+
+struct gateway_settings {
+  std::vector<std::string> local_domains;  // lowercased
+  std::string citizen_domain;              // empty: none
+};
+
+class gateway_policy : public policy {
+ public:
+  // `sasl` is the base context (token verifier, users, PLAIN switch, authorizer); EXTERNAL's certificate facts are
+  // added per session from its TLS facts.
+  gateway_policy(storage::kv_store& store, const trustspace::whitelist& whitelist, auth::sasl::context sasl,
+                 auth::failure_limiter& limiter, gateway_settings settings);
+
+  verdict mx_sender(const tls_facts& tls, const proto::path& sender) override;
+  verdict mx_recipient(const proto::path& recipient, routed_recipient& out) override;
+  std::vector<std::string> sasl_mechanisms(const tls_facts& tls) override;
+  std::unique_ptr<sasl_exchange> start_sasl(std::string_view mechanism, const tls_facts& tls,
+                                            std::string_view client_address) override;
+  std::chrono::milliseconds auth_failed(std::string_view client_address, std::string_view identity) override;
+  void auth_succeeded(const authenticated& who) override;
+  verdict submission_sender(const authenticated& who, const proto::path& sender) override;
+  verdict submission_recipient(const authenticated& who, const proto::path& sender, const proto::path& recipient,
+                               routed_recipient& out) override;
+
+ private:
+  auth::sasl::context context_for(const tls_facts& tls) const;
+
+  storage::kv_store& store_;
+  const trustspace::whitelist& whitelist_;
+  auth::sasl::context sasl_;
+  auth::failure_limiter& limiter_;
+  gateway_settings settings_;
+};
+
+}  // namespace mssgw::smtp::server
