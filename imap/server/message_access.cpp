@@ -1,0 +1,47 @@
+#include "imap/server/message_access.hpp"
+
+#include "storage/blob_store.hpp"
+
+namespace mssgw::imap::server {
+
+const storage::uid_entry* message_access::entry() {
+  if (!entry_loaded_) {
+    entry_loaded_ = true;
+    entry_ = storage::mailboxes::get_uid(txn_, mailbox_, uid_);
+  }
+  return entry_ ? &*entry_ : nullptr;
+}
+
+const storage::message_record* message_access::record() {
+  if (!record_loaded_) {
+    record_loaded_ = true;
+    if (entry()) record_ = storage::messages::get(txn_, entry_->message_id);
+  }
+  return record_ ? &*record_ : nullptr;
+}
+
+std::optional<std::string_view> message_access::raw() {
+  if (!raw_loaded_) {
+    raw_loaded_ = true;
+    if (record()) raw_ = storage::blobs::get(txn_, record_->blob);
+  }
+  return raw_;
+}
+
+const mime::message_cache* message_access::cache() {
+  if (!cache_loaded_) {
+    cache_loaded_ = true;
+    if (record()) {
+      cache_ = mime::decode_cache(record_->cache);
+      if (!cache_) {
+        if (auto body = raw()) {
+          cache_ = mime::make_cache(*body, limits_);
+          computed_ = true;
+        }
+      }
+    }
+  }
+  return cache_ ? &*cache_ : nullptr;
+}
+
+}  // namespace mssgw::imap::server
