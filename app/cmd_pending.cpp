@@ -19,13 +19,6 @@ void not_built(CLI::App& app, global_options& options, const char* name, const c
 }
 }  // namespace
 
-void register_whitelist(CLI::App& app, global_options& options) {
-  not_built(app, options, "whitelist", "inspect and refresh the ANS whitelist (trust space)", {"show", "check", "refresh"});
-}
-void register_directory(CLI::App& app, global_options& options) {
-  not_built(app, options, "directory", "the Annuaire Santé mirror",
-            {"sync", "import", "lookup", "search", "export", "export-ldif"});
-}
 void register_conversation(CLI::App& app, global_options& options) {
   not_built(app, options, "conversation", "citizen conversation state", {"show"});
 }

@@ -2,14 +2,22 @@
 
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include <unistd.h>
 
 #include "common/asio.hpp"
+#include "auth/service.hpp"
 #include "common/log.hpp"
+#include "common/tls.hpp"
+#include "directory/ldap/sync.hpp"
+#include "imap/server/service.hpp"
+#include "storage/watchers.hpp"
 #include "storage/writer.hpp"
+#include "trustspace/refresher.hpp"
+#include "trustspace/whitelist.hpp"
 
 namespace mssgw::app {
 
@@ -19,10 +27,21 @@ struct server::impl {
   log::context log{log::module::app};
   std::unique_ptr<storage::kv_store> store;
   std::unique_ptr<storage::writer> writer;
+  storage::mailbox_watchers watchers;  // told by the writer after each commit (IMAP IDLE); outlives io's sessions
   asio::io_context io;
   asio::signal_set stop_signals{io, SIGINT, SIGTERM};
   asio::signal_set reload_signal{io, SIGHUP};
   std::vector<std::function<void(const settings&)>> reload_hooks;
+  // ---- trustspace: the whitelist in use and the TLS contexts; listeners read both (lock-free) ----
+  trustspace::whitelist whitelist;
+  std::unique_ptr<trustspace::refresher> whitelist_refresher;
+  common::tls::manager tls;
+  // ---- end trustspace ----
+  // ---- imap (issue 5): the auth runtime (failure limiter, token verifier, users; meant to be shared with SMTP
+  // submission) and the IMAP listeners ----
+  auth::service auth;
+  std::unique_ptr<imap::server::service> imap;
+  // ---- end imap ----
 
   void wait_for_stop() {
     stop_signals.async_wait([this](const boost::system::error_code& ec, int signo) {
@@ -30,6 +49,14 @@ struct server::impl {
       log.info("server.stopping", {{"signal", signo}});
       reload_signal.cancel();
       // Later modules close their acceptors and drain sessions here; then the io_context runs out of work.
+      // ---- imap: BYE to every session, then stop (a short grace period lets the BYEs go out) ----
+      if (imap) {
+        imap->stop();
+        auto grace = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(300));
+        grace->async_wait([this, grace](const boost::system::error_code&) { io.stop(); });
+        return;
+      }
+      // ---- end imap ----
       io.stop();
     });
   }
@@ -80,10 +107,84 @@ int server::run() {
   }
   storage::writer::options wopts;
   wopts.max_group = static_cast<std::size_t>(s.config.storage.max_group);
+  wopts.watchers = &s.watchers;  // imap: IDLE wakes on commits
   s.writer = std::make_unique<storage::writer>(*s.store, wopts);
+
+  // ---- trustspace: whitelist refresher on its own thread (decision 4), TLS contexts with CRL reload ----
+  s.whitelist_refresher =
+      std::make_unique<trustspace::refresher>(s.whitelist, s.config.whitelist, s.store.get(), s.writer.get());
+  s.whitelist_refresher->start();  // stored copy first; a file source or a first download synchronously
+  asio::steady_timer crl_timer(s.io);
+  std::mutex tls_config_mutex;
+  common::tls::config tls_config = s.config.tls;
+  std::function<void()> arm_crl_timer = [&] {
+    std::lock_guard lock(tls_config_mutex);
+    crl_timer.expires_after(tls_config.crl_reload);
+    crl_timer.async_wait([&](const boost::system::error_code& e) {
+      if (e) return;
+      common::tls::config c;
+      {
+        std::lock_guard l(tls_config_mutex);
+        c = tls_config;
+      }
+      s.tls.reload(c);  // re-reads CRLs (and certificate, key); a failure keeps the running set
+      arm_crl_timer();
+    });
+  };
+  if (tls_config.configured()) {
+    if (auto error = s.tls.start(tls_config); !error.empty()) {
+      s.log.error("server.tls.failed", {{"reason", error}});
+      s.whitelist_refresher->stop();
+      return 1;
+    }
+    arm_crl_timer();
+  }
+  s.reload_hooks.push_back([&](const settings& fresh) {
+    s.whitelist_refresher->reconfigure(fresh.whitelist);
+    s.whitelist_refresher->trigger();  // SIGHUP: fetch (or re-read) the whitelist now
+    if (fresh.tls.configured()) {
+      {
+        std::lock_guard lock(tls_config_mutex);
+        tls_config = fresh.tls;
+      }
+      s.tls.reload(fresh.tls);
+    }
+  });
+  // ---- end trustspace ----
 
   const auto pid_file = s.config.server.state_dir / "mssgw.pid";
   std::ofstream(pid_file) << getpid() << "\n";
+
+  // ---- directory: periodic LDAP sync on its own thread (directory/ldap/sync.hpp) ----
+  std::unique_ptr<directory::ldap::sync_service> directory_sync;
+  if (s.config.directory.ldap.enabled()) {
+    directory_sync = std::make_unique<directory::ldap::sync_service>(*s.store, *s.writer, s.config.directory);
+    directory_sync->start();
+  }
+  // ---- end directory ----
+
+  // ---- imap: listeners [imap] (STARTTLS and implicit TLS), IDLE woken by the writer's watchers ----
+  if (s.config.imap.enabled()) {
+    if (auto error = s.auth.start(s.config.auth); !error.empty()) {
+      s.log.error("server.auth.failed", {{"reason", error}});
+      if (directory_sync) directory_sync->stop();
+      s.whitelist_refresher->stop();
+      std::filesystem::remove(pid_file, ec);
+      return 1;
+    }
+    s.imap = std::make_unique<imap::server::service>(
+        s.io, s.config.imap,
+        imap::server::service_deps{*s.store, *s.writer, &s.watchers, s.tls, s.auth, s.config.server.hostname});
+    if (auto error = s.imap->start(); !error.empty()) {
+      s.log.error("server.imap.failed", {{"reason", error}});
+      if (directory_sync) directory_sync->stop();
+      s.whitelist_refresher->stop();
+      std::filesystem::remove(pid_file, ec);
+      return 1;
+    }
+    s.reload_hooks.push_back([&](const settings& fresh) { s.auth.reload(fresh.auth); });
+  }
+  // ---- end imap ----
 
   s.wait_for_stop();
   s.wait_for_reload();
@@ -97,6 +198,8 @@ int server::run() {
   s.io.run();
   for (auto& t : pool) t.join();
 
+  if (directory_sync) directory_sync->stop();  // directory: before the writer it commits through
+  s.whitelist_refresher->stop();  // trustspace: before the writer it persists through
   s.writer->stop();  // commits everything already queued
   std::filesystem::remove(pid_file, ec);
   s.log.info("server.stopped", {});

@@ -18,6 +18,12 @@ void read_settings(common::config_section& root, settings& out) {
   read_section("server", out.server);
   read_section("log", out.log);
   read_section("storage", out.storage);
+  read_section("auth", out.auth);
+  read_section("tls", out.tls);
+  read_section("whitelist", out.whitelist);
+  read_section("directory", out.directory);
+  read_section("queue", out.queue);
+  read_section("imap", out.imap);
   root.finish();
 }
 

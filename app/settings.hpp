@@ -9,9 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "auth/config.hpp"
 #include "common/config.hpp"
 #include "common/log.hpp"
+#include "common/tls.hpp"
+#include "directory/config.hpp"
+#include "imap/server/config.hpp"
+#include "smtp/queue/config.hpp"
 #include "storage/config.hpp"
+#include "trustspace/refresher.hpp"
 
 namespace mssgw::app {
 
@@ -29,6 +35,12 @@ struct settings {
   server_config server;
   log::config log;
   storage::config storage;
+  auth::config auth;                       // [auth] (auth/config.hpp)
+  common::tls::config tls;                 // [tls] (common/tls.hpp)
+  trustspace::whitelist_config whitelist;  // [whitelist] (trustspace/refresher.hpp)
+  directory::config directory;
+  smtp::queue::config queue;               // [queue] (smtp/queue/config.hpp)
+  imap::server::config imap;               // [imap] (imap/server/config.hpp)
 };
 
 // Options every subcommand takes.
