@@ -14,6 +14,9 @@
 #include "common/tls.hpp"
 #include "directory/ldap/sync.hpp"
 #include "imap/server/service.hpp"
+#include "smtp/queue/service.hpp"
+#include "smtp/server/gateway_policy.hpp"
+#include "smtp/server/service.hpp"
 #include "storage/watchers.hpp"
 #include "storage/writer.hpp"
 #include "trustspace/refresher.hpp"
@@ -42,6 +45,11 @@ struct server::impl {
   auth::service auth;
   std::unique_ptr<imap::server::service> imap;
   // ---- end imap ----
+  // ---- smtp (issue 4): the outbound queue, the policy the sessions ask, and the listeners ----
+  std::unique_ptr<smtp::queue::service> queue;
+  std::unique_ptr<smtp::server::gateway_policy> smtp_policy;
+  std::unique_ptr<smtp::server::service> smtp;
+  // ---- end smtp ----
 
   void wait_for_stop() {
     stop_signals.async_wait([this](const boost::system::error_code& ec, int signo) {
@@ -49,14 +57,16 @@ struct server::impl {
       log.info("server.stopping", {{"signal", signo}});
       reload_signal.cancel();
       // Later modules close their acceptors and drain sessions here; then the io_context runs out of work.
-      // ---- imap: BYE to every session, then stop (a short grace period lets the BYEs go out) ----
-      if (imap) {
-        imap->stop();
+      // Listeners first (421 / BYE to every session), then the queue (deliveries in progress stay leased to this
+      // node and are retried at the next start); a short grace period lets the last replies go out.
+      if (smtp) smtp->stop();
+      if (queue) queue->stop();
+      if (imap) imap->stop();
+      if (smtp || imap) {
         auto grace = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(300));
         grace->async_wait([this, grace](const boost::system::error_code&) { io.stop(); });
         return;
       }
-      // ---- end imap ----
       io.stop();
     });
   }
@@ -163,26 +173,59 @@ int server::run() {
   }
   // ---- end directory ----
 
+  auto fail_start = [&](std::string_view what, const std::string& error) {
+    s.log.error(what, {{"reason", error}});
+    if (s.smtp) s.smtp->stop();
+    if (s.queue) s.queue->stop();
+    if (s.imap) s.imap->stop();
+    if (directory_sync) directory_sync->stop();
+    s.whitelist_refresher->stop();
+    s.writer->stop();
+    std::filesystem::remove(pid_file, ec);
+    return 1;
+  };
+
+  // ---- auth: SASL for IMAP and SMTP submission (users, token verifier, failure limiter) ----
+  if (s.config.imap.enabled() || s.config.smtp.enabled()) {
+    if (auto error = s.auth.start(s.config.auth); !error.empty()) return fail_start("server.auth.failed", error);
+    s.reload_hooks.push_back([&](const settings& fresh) { s.auth.reload(fresh.auth); });
+  }
+
+  // ---- smtp: the outbound queue runs whenever there is a store (entries from submission, `mssgw queue retry`,
+  // or a previous run); the listeners [smtp] when configured ----
+  try {
+    s.queue = std::make_unique<smtp::queue::service>(
+        s.io, s.config.queue,
+        smtp::queue::service_deps{*s.store, *s.writer, s.tls, s.whitelist, s.config.server.hostname,
+                                  s.config.server.local_domains});
+  } catch (const std::exception& e) {
+    return fail_start("server.queue.failed", e.what());
+  }
+  s.queue->start();
+  if (s.config.smtp.enabled()) {
+    smtp::server::gateway_settings gateway{s.config.server.local_domains, s.config.server.citizen_domain};
+    auto authorize = auth::sasl::storage_authorizer(*s.store);
+    s.smtp_policy = std::make_unique<smtp::server::gateway_policy>(
+        *s.store, s.whitelist,
+        [&s, authorize](std::optional<auth::certificate_facts> certificate) {
+          return s.auth.context_for(std::move(certificate), authorize);
+        },
+        s.auth.limiter(), std::move(gateway));
+    smtp::server::service_deps deps{*s.writer, s.tls, *s.smtp_policy, s.config.server.hostname};
+    deps.remote_enqueued = [&s] { s.queue->poke(); };
+    s.smtp = std::make_unique<smtp::server::service>(s.io, s.config.smtp, std::move(deps));
+    if (auto error = s.smtp->start(); !error.empty()) return fail_start("server.smtp.failed", error);
+    for (const auto& b : s.smtp->bound())
+      s.log.info("server.smtp.listening", {{"kind", b.kind}, {"address", b.host}, {"port", b.port}});
+  }
+  // ---- end smtp ----
+
   // ---- imap: listeners [imap] (STARTTLS and implicit TLS), IDLE woken by the writer's watchers ----
   if (s.config.imap.enabled()) {
-    if (auto error = s.auth.start(s.config.auth); !error.empty()) {
-      s.log.error("server.auth.failed", {{"reason", error}});
-      if (directory_sync) directory_sync->stop();
-      s.whitelist_refresher->stop();
-      std::filesystem::remove(pid_file, ec);
-      return 1;
-    }
     s.imap = std::make_unique<imap::server::service>(
         s.io, s.config.imap,
         imap::server::service_deps{*s.store, *s.writer, &s.watchers, s.tls, s.auth, s.config.server.hostname});
-    if (auto error = s.imap->start(); !error.empty()) {
-      s.log.error("server.imap.failed", {{"reason", error}});
-      if (directory_sync) directory_sync->stop();
-      s.whitelist_refresher->stop();
-      std::filesystem::remove(pid_file, ec);
-      return 1;
-    }
-    s.reload_hooks.push_back([&](const settings& fresh) { s.auth.reload(fresh.auth); });
+    if (auto error = s.imap->start(); !error.empty()) return fail_start("server.imap.failed", error);
   }
   // ---- end imap ----
 
@@ -198,6 +241,7 @@ int server::run() {
   s.io.run();
   for (auto& t : pool) t.join();
 
+  if (s.queue) s.queue->stop();
   if (directory_sync) directory_sync->stop();  // directory: before the writer it commits through
   s.whitelist_refresher->stop();  // trustspace: before the writer it persists through
   s.writer->stop();  // commits everything already queued

@@ -80,8 +80,9 @@ class blocked_exchange : public sasl_exchange {
 }  // namespace
 
 gateway_policy::gateway_policy(storage::kv_store& store, const trustspace::whitelist& whitelist,
-                               auth::sasl::context sasl, auth::failure_limiter& limiter, gateway_settings settings)
-    : store_(store), whitelist_(whitelist), sasl_(std::move(sasl)), limiter_(limiter), settings_(std::move(settings)) {
+                               sasl_context_factory sasl_for, auth::failure_limiter& limiter,
+                               gateway_settings settings)
+    : store_(store), whitelist_(whitelist), sasl_for_(std::move(sasl_for)), limiter_(limiter), settings_(std::move(settings)) {
   for (auto& d : settings_.local_domains) d = routing::lowercase(d);
 }
 
@@ -125,11 +126,11 @@ verdict gateway_policy::mx_recipient(const proto::path& recipient, routed_recipi
 }
 
 auth::sasl::context gateway_policy::context_for(const tls_facts& tls) const {
-  auth::sasl::context ctx = sasl_;
+  std::optional<auth::certificate_facts> certificate;
   if (tls.peer_verified && !tls.peer_subject.empty()) {
-    ctx.certificate = auth::certificate_facts{tls.peer_subject, tls.peer_idnat, true};
+    certificate = auth::certificate_facts{tls.peer_subject, tls.peer_idnat, true};
   }
-  return ctx;
+  return sasl_for_(std::move(certificate));
 }
 
 std::vector<std::string> gateway_policy::sasl_mechanisms(const tls_facts& tls) {

@@ -4,7 +4,9 @@
 //
 // Thread-safe: shared by every session; the referenced objects must outlive it.
 #pragma once
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,9 +30,12 @@ struct gateway_settings {
 
 class gateway_policy : public policy {
  public:
-  // `sasl` is the base context (token verifier, users, PLAIN switch, authorizer); EXTERNAL's certificate facts are
-  // added per session from its TLS facts.
-  gateway_policy(storage::kv_store& store, const trustspace::whitelist& whitelist, auth::sasl::context sasl,
+  // Makes the SASL context of one session from its client certificate facts (EXTERNAL): the running auth state
+  // (token verifier, users, PLAIN switch) and the authorizer. Called per session, so a SIGHUP reload applies to
+  // the next session (auth::service::context_for).
+  using sasl_context_factory = std::function<auth::sasl::context(std::optional<auth::certificate_facts>)>;
+
+  gateway_policy(storage::kv_store& store, const trustspace::whitelist& whitelist, sasl_context_factory sasl_for,
                  auth::failure_limiter& limiter, gateway_settings settings);
 
   verdict mx_sender(const tls_facts& tls, const proto::path& sender) override;
@@ -49,7 +54,7 @@ class gateway_policy : public policy {
 
   storage::kv_store& store_;
   const trustspace::whitelist& whitelist_;
-  auth::sasl::context sasl_;
+  sasl_context_factory sasl_for_;
   auth::failure_limiter& limiter_;
   gateway_settings settings_;
 };

@@ -181,7 +181,12 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
           auto hash = storage::hash_content(message->content);
           storage::write_unit unit = make_commit_unit(message, hash, now_ms());
           std::error_code ec = co_await storage::async_commit(deps.writer, std::move(unit), asio::use_awaitable);
-          if (!ec) messages_total.inc();
+          if (!ec) {
+            messages_total.inc();
+            bool remote = false;
+            for (const auto& r : message->recipients) remote = remote || r.route.where == destination::remote;
+            if (remote && deps.remote_enqueued) deps.remote_enqueued();
+          }
           s.committed(ec, out);
           break;
         }

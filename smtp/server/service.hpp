@@ -9,6 +9,7 @@
 //
 // Boost.Asio stays out of this header; the io_context is forward-declared.
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +35,8 @@ struct service_deps {
   common::tls::manager& tls;
   policy& pol;
   std::string hostname;
+  // Called after a commit that queued remote recipients (the outbound queue's poke()). May be empty.
+  std::function<void()> remote_enqueued = nullptr;
 };
 
 class service {
