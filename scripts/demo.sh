@@ -20,6 +20,13 @@ if [ ! -f "$config" ]; then
   sed -e "s|@STATE@|$var|g" deploy/demo/mssgw.demo.toml > "$config"
   echo "demo: wrote $config"
 fi
+# The demo user's password ("demo"), in Dovecot's {SSHA512} format.
+if [ ! -f "$var/users" ]; then
+  python3 -c 'import base64, hashlib, os, sys
+salt = os.urandom(8)
+print("810001234567:{SSHA512}" + base64.b64encode(hashlib.sha512(b"demo" + salt).digest() + salt).decode())' > "$var/users"
+  chmod 600 "$var/users"
+fi
 "$mssgw" check-config -c "$config"
 
 # Demo mailboxes: a professional, a secretariat the professional may use, and an application mailbox bound to the
@@ -40,8 +47,12 @@ mssgw demo: state in $var, test PKI in $var/pki, config in $config.
 Mailboxes: dupont@alpha.mssante.test (PER, idNat 810001234567), secretariat.cardio@alpha.mssante.test (ORG),
 lgc@alpha.mssante.test (APP).
 Inspect them with:   $mssgw -c $config bal show dupont@alpha.mssante.test
-The SMTP and IMAP listeners are not built yet (issues "SMTP" and "IMAP"): this demo runs the storage, the
-writer and the signal handling only. Stop with Ctrl-C.
+Listeners (loopback): MX 2525 (STARTTLS + operator certificate), submission 2587 (STARTTLS) and 2465 (TLS),
+IMAP 2143 (STARTTLS) and 2993 (TLS). Log in as 810001234567 with the password "demo", for example:
+  swaks --server 127.0.0.1:2587 --tls --auth PLAIN --auth-user 810001234567 --auth-password demo \\
+        --from dupont@alpha.mssante.test --to secretariat.cardio@alpha.mssante.test
+  curl -k --ssl-reqd imaps://127.0.0.1:2993/INBOX -u 810001234567:demo
+Stop with Ctrl-C.
 
 MSG
 exec "$mssgw" serve -c "$config"
