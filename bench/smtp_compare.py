@@ -14,8 +14,9 @@ Targets:
   - postfix: a private Postfix ("gamma", tests/integration/lib/postfix_peer.py) with TLS required and client
     certificates required and verified on its MX, its queue on the same disk as everything else (under /tmp), local
     delivery over LMTP to a private Dovecot (dovecot_peer.py). Defaults otherwise, as an operator would run it.
-  - mssgw: a SLOT (class MssgwTarget below) to be filled when `mssgw serve` has its SMTP listener; until then it is
-    reported as "not available" and the run shows Postfix's figures alone.
+  - mssgw: `mssgw serve` from the build as the operator alpha (class MssgwTarget below): LMDB state under /tmp,
+    MX with client certificates required, submission for the relay rows, a static route to the remote Postfix;
+    "delivered" is read over IMAP. No plaintext SMTP listener, so no smtp-source rows.
 
 Usage (as root; Postfix's master requires it):
   python3 bench/smtp_compare.py [--smtp-load PATH] [--sessions 20] [--count-4k 4000] [--count-100k 1500]
