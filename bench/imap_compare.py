@@ -7,8 +7,10 @@
 2. Resident memory per idle IDLE connection at --connections connections: proportional set size (PSS, so Dovecot's
    many processes are not counted for the pages they share) of every server process, before and after the
    connections are idling, divided by the number of connections. Dovecot with imap_hibernate_timeout (its idle
-   connections move to imap-hibernate) and, with --dovecot-default, without (one imap process per connection);
-   mssgw in plaintext and with implicit TLS.
+   connections move to imap-hibernate; measured once none is left in an imap process), plaintext and STARTTLS,
+   and, with --dovecot-default, without (one imap process per connection); mssgw in plaintext and with implicit
+   TLS, each from a freshly started process. fs.inotify.max_user_instances is raised for the run (Dovecot needs
+   one instance per idling connection to hibernate it) and restored at the end.
 
     MSSGW_BUILD_DIR=build python3 bench/imap_compare.py [--clients 20] [--duration 20] [--populate 50]
         [--connections 1000] [--dovecot-default] [--json FILE]
@@ -81,18 +83,21 @@ def run_mix(port, args, label):
     return result
 
 
-def idle_memory(pids_fn, port, args, label, tls=None, settle=0.0):
+def idle_memory(pids_fn, port, args, label, tls=None, settle=0.0, tls_mode="implicit"):
     """PSS of the server's processes before and after `connections` IDLE connections."""
     time.sleep(1)
     before = pss_kb(pids_fn())
     cmd = [LOAD, "--mode", "idle", "--port", str(port), "--connections", str(args.connections), "--user", USER,
            "--users", str(args.clients), "--password", "secret"]
     if tls:
-        cmd += ["--tls", "implicit", "--ca", tls]
+        cmd += ["--tls", tls_mode, "--ca", tls]
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     line = p.stdout.readline().strip()
     ready = int(line.split()[1]) if line.startswith("READY") else 0
-    time.sleep(settle)
+    if callable(settle):
+        settle()
+    else:
+        time.sleep(settle)
     after = pss_kb(pids_fn())
     p.stdin.close()
     p.wait(60)
@@ -100,6 +105,58 @@ def idle_memory(pids_fn, port, args, label, tls=None, settle=0.0):
     print(f"  {label}: {ready} idle connections, PSS {before / 1024:.1f} -> {after / 1024:.1f} MiB: "
           f"{per:.1f} KiB per connection", flush=True)
     return {"ready": ready, "before_kib": before, "after_kib": after, "per_connection_kib": per}
+
+
+def imap_processes(pids):
+    """How many of `pids` are Dovecot imap processes (one per connection that has not hibernated)."""
+    n = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                n += f.read().strip() == "imap"
+        except OSError:
+            pass
+    return n
+
+
+def wait_hibernated(master_pid, timeout=60.0):
+    """Waits until no imap process is left under Dovecot's master (every idle connection moved to
+    imap-hibernate, imap_hibernate_timeout after its IDLE began), then 1 s more; reports stragglers."""
+    deadline = time.monotonic() + timeout
+    while (n := imap_processes(descendants(master_pid))) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    if n:
+        print(f"  dovecot: {n} connections not hibernated after {timeout:.0f} s", flush=True)
+    time.sleep(1)
+
+
+class InotifyInstances:
+    """Raises fs.inotify.max_user_instances for the run and restores it. Every Dovecot imap process in IDLE takes
+    one inotify instance, all as the mail user; past the limit (128 by default) Dovecot logs "Inotify instance
+    limit ... exceeded, disabling" and those connections never hibernate (IDLE falls back to polling)."""
+    PATH = "/proc/sys/fs/inotify/max_user_instances"
+
+    def __init__(self, wanted):
+        self.wanted = wanted
+        self.saved = None
+
+    def __enter__(self):
+        try:
+            with open(self.PATH) as f:
+                current = int(f.read())
+            if current < self.wanted:
+                with open(self.PATH, "w") as f:
+                    f.write(str(self.wanted))
+                self.saved = current
+                print(f"fs.inotify.max_user_instances {current} -> {self.wanted} for this run", flush=True)
+        except OSError as e:
+            print(f"warning: cannot raise {self.PATH} ({e}): Dovecot may not hibernate every connection")
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved is not None:
+            with open(self.PATH, "w") as f:
+                f.write(str(self.saved))
 
 
 def ssha512(password, salt):
@@ -142,11 +199,20 @@ max_sessions = 100000
 max_sessions_per_ip = 100000
 max_sessions_per_identity = 10000
 """)
+    return serve_mssgw(tmp, plain), plain, tls
+
+
+def serve_mssgw(tmp, plain, previous=None):
+    """Starts `mssgw serve` on the config written by start_mssgw, after stopping `previous` (so that an idle
+    measurement starts from a fresh process: memory freed by an earlier run would otherwise be reused unseen)."""
+    if previous is not None:
+        previous.terminate()
+        previous.wait(30)
     proc = subprocess.Popen([MSSGW, "serve", "-c", os.path.join(tmp, "mssgw.toml")], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     if not wait_for_port(HOST, plain, 20):
         sys.exit("mssgw did not start")
-    return proc, plain, tls
+    return proc
 
 
 DOVECOT_LIMITS = """
@@ -178,6 +244,17 @@ service imap {
 }
 """
 
+# Dovecot's "high-performance" login mode (its documentation's advice for many connections): a few imap-login
+# processes each proxying many TLS connections, instead of one process per connection (service_count = 1).
+DOVECOT_LOGIN_SHARED = """
+service imap-login {
+  service_count = 0
+  process_min_avail = 2
+  client_limit = 10000
+  vsz_limit = 2G
+}
+"""
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -188,6 +265,7 @@ def main():
     ap.add_argument("--dovecot-default", action="store_true", help="also measure Dovecot without hibernation")
     ap.add_argument("--skip-mix", action="store_true")
     ap.add_argument("--skip-idle", action="store_true")
+    ap.add_argument("--skip-dovecot-tls", action="store_true", help="no idle measurement of Dovecot with TLS")
     ap.add_argument("--json")
     args = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -203,7 +281,8 @@ def main():
     mssgw = None
     try:
         mssgw, plain, tls = start_mssgw(tmp, pki, args.clients, args)
-        with DovecotPeer(extra_conf=DOVECOT_LIMITS + DOVECOT_HIBERNATE) as dovecot:
+        with InotifyInstances(args.connections + 1024), \
+                DovecotPeer(extra_conf=DOVECOT_LIMITS + DOVECOT_HIBERNATE) as dovecot:
             print(f"mssgw on {plain}/{tls}, Dovecot (hibernation after 5 s) on {dovecot.imap_port}", flush=True)
             if not args.skip_mix:
                 print(f"mix: {args.clients} clients, {args.duration:.0f} s, {args.populate} messages per user",
@@ -220,10 +299,22 @@ def main():
                 print(f"idle IDLE connections: {args.connections}", flush=True)
                 results["idle_dovecot_hibernated"] = idle_memory(
                     lambda: descendants(dovecot.master_pid), dovecot.imap_port, args, "dovecot (hibernated)",
-                    settle=8.0)
+                    settle=lambda: wait_hibernated(dovecot.master_pid))
+                mssgw = serve_mssgw(tmp, plain, mssgw)
                 results["idle_mssgw_plain"] = idle_memory(lambda: [mssgw.pid], plain, args, "mssgw plaintext")
+                mssgw = serve_mssgw(tmp, plain, mssgw)
                 results["idle_mssgw_tls"] = idle_memory(lambda: [mssgw.pid], tls, args, "mssgw implicit TLS",
                                                         tls=pki.anchors)
+        if not args.skip_idle and not args.skip_dovecot_tls:
+            # Dovecot with TLS (STARTTLS, alpha's certificate): imap-login stays the TLS proxy of its connections
+            # (hibernation saves only the imap process); login processes shared (DOVECOT_LOGIN_SHARED).
+            with InotifyInstances(args.connections + 1024), \
+                    DovecotPeer(tls=pki.alpha, extra_conf=DOVECOT_LIMITS + DOVECOT_HIBERNATE +
+                                DOVECOT_LOGIN_SHARED) as tls_dovecot:
+                results["idle_dovecot_tls_hibernated"] = idle_memory(
+                    lambda: descendants(tls_dovecot.master_pid), tls_dovecot.imap_port, args,
+                    "dovecot STARTTLS (hibernated)", tls=pki.anchors, tls_mode="starttls",
+                    settle=lambda: wait_hibernated(tls_dovecot.master_pid))
         if args.dovecot_default and not args.skip_idle:
             with DovecotPeer(extra_conf=DOVECOT_LIMITS) as plain_dovecot:
                 results["idle_dovecot_default"] = idle_memory(
@@ -247,6 +338,9 @@ def main():
         print(f"  idle: mssgw {mp['per_connection_kib']:.1f} KiB/connection (TLS "
               f"{results['idle_mssgw_tls']['per_connection_kib']:.1f}); dovecot hibernated "
               f"{dh['per_connection_kib']:.1f} KiB (target: mssgw <= dovecot hibernated)")
+    if results.get("idle_dovecot_tls_hibernated"):
+        print(f"  dovecot STARTTLS hibernated: "
+              f"{results['idle_dovecot_tls_hibernated']['per_connection_kib']:.1f} KiB")
     if results.get("idle_dovecot_default"):
         print(f"  dovecot without hibernation: {results['idle_dovecot_default']['per_connection_kib']:.1f} KiB")
     if args.json:

@@ -14,8 +14,9 @@ Targets:
   - postfix: a private Postfix ("gamma", tests/integration/lib/postfix_peer.py) with TLS required and client
     certificates required and verified on its MX, its queue on the same disk as everything else (under /tmp), local
     delivery over LMTP to a private Dovecot (dovecot_peer.py). Defaults otherwise, as an operator would run it.
-  - mssgw: a SLOT (class MssgwTarget below) to be filled when `mssgw serve` has its SMTP listener; until then it is
-    reported as "not available" and the run shows Postfix's figures alone.
+  - mssgw: `mssgw serve` from the build as the operator alpha (class MssgwTarget below): LMDB state under /tmp,
+    MX with client certificates required, submission for the relay rows, a static route to the remote Postfix;
+    "delivered" is read over IMAP. No plaintext SMTP listener, so no smtp-source rows.
 
 Usage (as root; Postfix's master requires it):
   python3 bench/smtp_compare.py [--smtp-load PATH] [--sessions 20] [--count-4k 4000] [--count-100k 1500]
@@ -24,7 +25,10 @@ The load generator defaults to $MSSGW_BUILD_DIR/bench/bench_smtp_load, else the 
 Everything runs on 127.0.0.1 in temp directories, removed at the end (MSSGW_KEEP_PEERS=1 keeps them).
 """
 import argparse
+import base64
 import glob
+import hashlib
+import imaplib
 import json
 import os
 import shutil
@@ -38,7 +42,7 @@ sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "integration", "lib"))
 
 from dovecot_peer import DovecotPeer  # noqa: E402
 from pki import ensure_pki  # noqa: E402
-from ports import HOST, free_ports, wait_for_port  # noqa: E402,F401 (free_ports, wait_for_port: for MssgwTarget)
+from ports import HOST, free_ports, wait_for_port  # noqa: E402
 from postfix_peer import PostfixPeer  # noqa: E402
 
 REMOTE_DOMAIN = "beta.mssante.test"
@@ -130,22 +134,19 @@ class PostfixTarget(Target):
 
 
 class MssgwTarget(Target):
-    """SLOT for mssgw's own figures. To plug the server in, fill the methods below (a few lines each):
-      start(remote):   write a config (e.g. <tmp>/mssgw.toml) with state_dir in a temp dir on this disk, hostname
-                       mx.alpha.mssante.test, [tls] certificate = pki.alpha.chain, key = pki.alpha.key,
-                       trust_anchors = pki.anchors, crl_files = [pki.crl_all], the whitelist file pki.whitelist, an
-                       SMTP MX listener on 127.0.0.1:<free port> requiring client certificates, a submission listener
-                       for the relay test, and a static route beta.mssante.test -> 127.0.0.1:remote.mx_port; create
-                       the mailboxes bench1..N@alpha.mssante.test (`mssgw bal create ... --state`); then run
-                       `mssgw serve -c <config>` (subprocess.Popen, kept in self.proc) and wait_for_port.
-      stop():          SIGTERM, wait, SIGKILL after 10 s; remove the temp dir.
-      delivered_count: mssgw commits to the mailbox before it says 250, so the number of messages in the bench
-                       mailboxes (e.g. summed from `mssgw bal show --json`), or simply the accepted count.
-      relay_endpoint:  (submission port, ["--auth", "plain", "--user", ..., "--password", ...] or XOAUTH2, sender).
-      plaintext_port:  a test-only listener without TLS for smtp-source, or None to skip the reference.
-      drained:         `mssgw queue list --json` is empty.
-    The load generator presents gamma's certificate (a whitelisted operator) with senders in gamma.mssante.test."""
+    """`mssgw serve` from the build ($MSSGW, else $MSSGW_BUILD_DIR/app/mssgw, else the newest build*/app/mssgw) as
+    the operator alpha: its own state and config in a temp dir under /tmp (the same disk as Postfix's queue), alpha's
+    certificate, the test whitelist, an MX requiring gamma's (any whitelisted) client certificate, a submission
+    listener (STARTTLS + PLAIN) for the relay rows, and a static route beta.mssante.test -> the remote Postfix.
+    Local delivery is the commit that precedes the 250; "delivered" is what IMAP shows: STATUS (MESSAGES) of the
+    bench INBOXes on one plaintext loopback IMAP connection of an identity granted read on every bench BAL (one
+    round of 100 STATUS costs a few ms; it is polled only between loads). Not the log: it is flushed on warnings
+    only, so its last info lines may stay in the buffer. verify_delivered reads the counts from the store instead.
+    No plaintext listener: mssgw has none (MX and submission require TLS), so the smtp-source rows are skipped.
+    The load generator presents gamma's certificate with senders in gamma.mssante.test."""
     name = "mssgw"
+    submitter = "810000000999"   # idNat of the identity that submits the relayed load (PLAIN, users file)
+    password = "bench-secret"
 
     def __init__(self, pki, mailboxes):
         self.pki = pki
@@ -154,13 +155,79 @@ class MssgwTarget(Target):
         self.local_rcpt = "bench%d@alpha.mssante.test"
         self.server_name = "mx.alpha.mssante.test"
         self.mailboxes = mailboxes
-        self.binary = os.environ.get("MSSGW") or ""
+        self.binary = find_mssgw()
         self.proc = None
+        self.dir = None
+        self.imap = None
+
+    def run(self, *args):
+        p = subprocess.run([self.binary, *args], capture_output=True, text=True, timeout=120)
+        if p.returncode != 0:
+            raise RuntimeError(f"mssgw {' '.join(args)} failed (exit {p.returncode}): {p.stdout}{p.stderr}")
+        return p.stdout
 
     def start(self, remote):
-        raise NotAvailable("mssgw's SMTP server is not plugged in yet: fill MssgwTarget in bench/smtp_compare.py")
+        if not self.binary:
+            raise NotAvailable("mssgw not found: set MSSGW or MSSGW_BUILD_DIR, or build app/mssgw")
+        import tempfile
+        self.dir = tempfile.mkdtemp(prefix="mssgw-bench-smtp-")
+        state = os.path.join(self.dir, "state")
+        log = os.path.join(self.dir, "mssgw.log")
+        config = os.path.join(self.dir, "mssgw.toml")
+        alpha = self.pki.alpha
+        for i in range(1, self.mailboxes + 1):
+            self.run("bal", "create", self.local_rcpt % i, "--owner", f"81{i:010d}", "--state", state)
+            self.run("bal", "grant", self.local_rcpt % i, self.submitter, "--rights", "read", "--state", state)
+        self.run("bal", "create", "load@alpha.mssante.test", "--owner", self.submitter, "--state", state)
+        users = os.path.join(self.dir, "users")
+        salt = b"benchsalt"
+        digest = hashlib.sha512(self.password.encode() + salt).digest()
+        with open(users, "w") as f:
+            f.write(f"{self.submitter}:{{SSHA512}}{base64.b64encode(digest + salt).decode()}\n")
+        self.mx, self.submission, self.imap_port = free_ports(3)
+        route = f'"{REMOTE_DOMAIN}" = "{HOST}:{remote.mx_port}"' if remote else ""
+        with open(config, "w") as f:
+            f.write(f"""[server]
+state_dir = "{state}"
+hostname = "{alpha.hostname}"
+local_domains = ["{alpha.domain}"]
+[log]
+file = "{log}"
+[auth]
+plain_enabled = true
+users_file = "{users}"
+[tls]
+certificate = "{alpha.chain}"
+key = "{alpha.key}"
+trust_anchors = "{self.pki.anchors}"
+crl_files = ["{self.pki.crl_all}"]
+[whitelist]
+file = "{self.pki.whitelist}"
+[smtp.mx]
+listen = ["{HOST}:{self.mx}"]
+[smtp.submission]
+listen = ["{HOST}:{self.submission}"]
+[queue]
+routes = {{ {route} }}
+[imap]
+listen = ["{HOST}:{self.imap_port}"]
+plaintext_auth_loopback = true
+""")
+        self.run("check-config", "-c", config)
+        self.proc = subprocess.Popen([self.binary, "serve", "-c", config], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.STDOUT)
+        if not all(wait_for_port(HOST, p, 20) for p in (self.mx, self.submission, self.imap_port)):
+            raise RuntimeError(f"mssgw serve did not listen on its MX, submission and IMAP ports; see {log}")
+        self.state = state
+        self.imap = imaplib.IMAP4(HOST, self.imap_port)
+        self.imap.login(self.submitter, self.password)
 
     def stop(self):
+        if self.imap is not None:
+            try:
+                self.imap.logout()
+            except (OSError, imaplib.IMAP4.error):
+                pass
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -168,6 +235,49 @@ class MssgwTarget(Target):
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.dir and os.environ.get("MSSGW_KEEP_PEERS") != "1":
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def versions(self):
+        return f"mssgw {self.binary}"
+
+    def mx_port(self):
+        return self.mx
+
+    def delivered_count(self):
+        total = 0
+        for i in range(1, self.mailboxes + 1):
+            typ, data = self.imap.status(f'"Shared/{self.local_rcpt % i}/INBOX"', "(MESSAGES)")
+            if typ != "OK":
+                raise RuntimeError(f"IMAP STATUS of {self.local_rcpt % i}: {typ} {data}")
+            total += int(data[0].rsplit(b"MESSAGES ", 1)[1].split(b")")[0])
+        return total
+
+    def verify_delivered(self):
+        """Messages in the bench mailboxes' INBOXes now, read from the store (`mssgw bal show --json`)."""
+        total = 0
+        for i in range(1, self.mailboxes + 1):
+            bal = json.loads(self.run("bal", "show", self.local_rcpt % i, "--json", "--state", self.state))
+            total += sum(m["messages"] for m in bal["mailboxes"] if m["name"] == "INBOX")
+        return total
+
+    def relay_endpoint(self):
+        return (self.submission, ["--auth", "plain", "--user", self.submitter, "--password", self.password],
+                "load@alpha.mssante.test")
+
+    def drained(self):
+        return self.run("queue", "list", "--json", "--state", self.state).strip() == ""
+
+
+def find_mssgw():
+    if os.environ.get("MSSGW"):
+        return os.environ["MSSGW"]
+    cands = []
+    if os.environ.get("MSSGW_BUILD_DIR"):
+        cands.append(os.path.join(os.environ["MSSGW_BUILD_DIR"], "app", "mssgw"))
+    cands += sorted(glob.glob(os.path.join(SOURCE_DIR, "build*", "app", "mssgw")), key=os.path.getmtime,
+                    reverse=True)
+    return next((c for c in cands if os.access(c, os.X_OK)), "")
 
 
 # ----- measurements -----
@@ -340,6 +450,13 @@ def main():
                     r = measure_tls(target, load, pki, label, count, a.sessions, a.mailboxes, a.e2e_timeout)
                     print_row(name, r)
                     rows.append(r)
+                if hasattr(target, "verify_delivered"):
+                    # The end-to-end figure counted log lines; the mailboxes must hold every accepted message.
+                    accepted = sum(r["messages"] for r in rows)
+                    stored = target.verify_delivered()
+                    print(f"{name:8} check: {stored} messages in the local INBOXes, {accepted} accepted: "
+                          f"{'ok' if stored == accepted else 'MISMATCH'}", flush=True)
+                    results.setdefault("checks", {})[name] = {"stored": stored, "accepted": accepted}
                 if remote is not None:
                     for label, size_bytes, count in sizes:
                         r = measure_relay(target, remote, load, pki, label, count, a.sessions, a.mailboxes,
