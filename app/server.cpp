@@ -203,7 +203,7 @@ int server::run() {
   }
   s.queue->start();
   if (s.config.smtp.enabled()) {
-    smtp::server::gateway_settings gateway{s.config.server.local_domains, s.config.server.citizen_domain};
+    smtp::server::gateway_settings gateway{s.config.server.local_domains, s.config.citizen};
     auto authorize = auth::sasl::storage_authorizer(*s.store);
     s.smtp_policy = std::make_unique<smtp::server::gateway_policy>(
         *s.store, s.whitelist,

@@ -6,7 +6,6 @@ void server_config::read(common::config_section& section) {
   section.path("state_dir", state_dir);
   section.string("hostname", hostname, 253);
   section.string_list("local_domains", local_domains, 10000);
-  section.string("citizen_domain", citizen_domain, 253);
   section.integer("threads", threads, 0, 256);
 }
 
@@ -23,6 +22,7 @@ void read_settings(common::config_section& root, settings& out) {
   read_section("tls", out.tls);
   read_section("whitelist", out.whitelist);
   read_section("directory", out.directory);
+  read_section("citizen", out.citizen);
   read_section("smtp", out.smtp);
   read_section("queue", out.queue);
   read_section("imap", out.imap);

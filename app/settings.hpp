@@ -15,6 +15,7 @@
 #include "common/tls.hpp"
 #include "directory/config.hpp"
 #include "imap/server/config.hpp"
+#include "routing/citizen.hpp"
 #include "smtp/queue/config.hpp"
 #include "smtp/server/config.hpp"
 #include "storage/config.hpp"
@@ -27,7 +28,6 @@ struct server_config {
   std::filesystem::path state_dir = "var";   // relative to the config file's directory, or to the working directory
   std::string hostname = "localhost";        // announced in greetings and Received headers
   std::vector<std::string> local_domains;    // mail domains whose BALs this operator hosts
-  std::string citizen_domain = "patient.mssante.fr";  // Mon Espace Santé's domain (issue 7); "" = none
   int threads = 0;                           // I/O threads; 0 = one per core
   void read(common::config_section& section);
 };
@@ -41,6 +41,7 @@ struct settings {
   common::tls::config tls;                 // [tls] (common/tls.hpp)
   trustspace::whitelist_config whitelist;  // [whitelist] (trustspace/refresher.hpp)
   directory::config directory;
+  routing::citizen::config citizen;        // [citizen] (routing/citizen.hpp)
   smtp::server::config smtp;               // [smtp] (smtp/server/config.hpp)
   smtp::queue::config queue;               // [queue] (smtp/queue/config.hpp)
   imap::server::config imap;               // [imap] (imap/server/config.hpp)

@@ -33,7 +33,9 @@ class plain_mechanism : public mechanism {
     if (check == password_check::bad_password) {
       return failure(errc::bad_password, failure_class::credentials, "PLAIN: wrong password for " + safe(user), user);
     }
+    // A BAL address is a local user; a matricule INS a patient (citizen messaging); anything else an idNat.
     identity who = user.find('@') != std::string::npos ? identity::local_user(user, mechanism_kind::plain)
+                   : valid_ins(user)                   ? identity::patient(user, mechanism_kind::plain)
                                                        : identity::professional(user, mechanism_kind::plain);
     return authorized(std::move(who), std::move(parsed->authzid));
   }

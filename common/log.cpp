@@ -203,6 +203,7 @@ void init(const config& cfg) {
                                                        spdlog::thread_pool(), spdlog::async_overflow_policy::block);
       lg->set_pattern(pattern);
       lg->flush_on(spdlog::level::warn);
+      spdlog::register_logger(lg);  // for flush_every below
       s.loggers[i] = lg;
     }
     spdlog::sink_ptr audit_sink =
@@ -213,6 +214,9 @@ void init(const config& cfg) {
     s.audit->set_pattern(pattern);
     s.audit->set_level(spdlog::level::info);
     s.audit->flush_on(spdlog::level::info);
+    // Info lines reach the file within a second even on a quiet server (an operator tailing the log, a test
+    // waiting for a line); warnings and the audit trail are flushed at once.
+    spdlog::flush_every(std::chrono::seconds(1));
     s.json = json;
     s.initialised = true;
   }

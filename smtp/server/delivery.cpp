@@ -1,9 +1,34 @@
 #include "smtp/server/delivery.hpp"
 
+#include "common/log.hpp"
+#include "storage/account_store.hpp"
 #include "storage/mailbox_store.hpp"
 #include "storage/queue_store.hpp"
 
 namespace mssgw::smtp::server {
+namespace {
+
+// The INBOX of a patient's mailbox, created at the first message to it (citizen domain hosted here, issue 7): a PER
+// BAL whose owner is the patient's INS (the local part), so that the patient opens it by logging in with the INS.
+std::error_code patient_inbox(storage::write_txn& txn, const std::string& address, std::int64_t now_ms,
+                              std::uint64_t& inbox) {
+  if (!storage::accounts::get(txn, address)) {
+    storage::account_record bal;
+    bal.address = address;
+    bal.type = storage::bal_type::PER;
+    bal.owner_idnat = address.substr(0, address.find('@'));
+    bal.display_name = "patient";
+    bal.created = now_ms / 1000;
+    if (auto ec = storage::accounts::create(txn, std::move(bal))) return ec;
+    log::audit("citizen.mailbox.created", {{"address", address}});
+  }
+  auto mb = storage::mailboxes::get(txn, address, "INBOX");
+  if (!mb) return storage::errc::not_found;
+  inbox = mb->id;
+  return {};
+}
+
+}  // namespace
 
 storage::write_unit make_commit_unit(std::shared_ptr<const pending_message> message, storage::content_hash hash,
                                      std::int64_t now_ms) {
@@ -12,7 +37,11 @@ storage::write_unit make_commit_unit(std::shared_ptr<const pending_message> mess
     storage::queue_entry entry;
     for (const auto& r : message->recipients) {
       if (r.route.where == destination::local) {
-        inboxes.push_back(r.route.inbox);
+        std::uint64_t inbox = r.route.inbox;
+        if (r.route.create_patient_mailbox) {
+          if (auto ec = patient_inbox(txn, r.route.address, now_ms, inbox)) return ec;
+        }
+        inboxes.push_back(inbox);
         continue;
       }
       storage::queue_recipient q;
@@ -43,6 +72,7 @@ storage::write_unit make_commit_unit(std::shared_ptr<const pending_message> mess
       if (auto ec = storage::queue::enqueue_stored(txn, entry)) return ec;
       storage::blobs::release(txn, hash);  // enqueue_stored took its own reference
     }
+    if (message->also) return message->also(txn, now_ms);
     return {};
   };
 }

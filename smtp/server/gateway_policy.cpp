@@ -3,6 +3,9 @@
 #include "auth/rights.hpp"
 #include "common/metrics.hpp"
 #include "routing/classify.hpp"
+#include "smtp/server/session.hpp"
+#include "storage/account_store.hpp"
+#include "storage/mailbox_store.hpp"
 #include "storage/kv.hpp"
 #include "trustspace/dn.hpp"
 #include "trustspace/verdict.hpp"
@@ -108,8 +111,11 @@ verdict gateway_policy::mx_sender(const tls_facts& tls, const proto::path& sende
 
 verdict gateway_policy::mx_recipient(const proto::path& recipient, routed_recipient& out) {
   auto txn = store_.begin_read();
+  if (hosts_citizens() && is_citizen(recipient.normalised())) {
+    return citizen_recipient(*txn, routing::lowercase(recipient.normalised()), out);
+  }
   auto snapshot = whitelist_.current();
-  routing::facts f{settings_.local_domains, *txn, snapshot.get(), settings_.citizen_domain};
+  routing::facts f{settings_.local_domains, *txn, snapshot.get(), settings_.citizen.domain};
   auto r = routing::classify(recipient.normalised(), f);
   switch (r.kind) {
     case routing::route_kind::local:
@@ -171,11 +177,19 @@ verdict gateway_policy::submission_sender(const authenticated& who, const proto:
   return verdict::accept();
 }
 
-verdict gateway_policy::submission_recipient(const authenticated&, const proto::path&, const proto::path& recipient,
-                                             routed_recipient& out) {
+verdict gateway_policy::submission_recipient(const authenticated&, const proto::path& sender,
+                                             const proto::path& recipient, routed_recipient& out) {
   auto txn = store_.begin_read();
+  const std::string to = routing::lowercase(recipient.normalised());
+  if (hosts_citizens() && !sender.is_null && is_citizen(sender.normalised())) {
+    // A patient writes (submission_sender already checked that the identity owns this citizen address).
+    const std::string from = routing::lowercase(sender.normalised());
+    if (auto v = patient_recipient(*txn, from.substr(0, from.find('@')), to); !v.accepted) return v;
+  } else if (is_citizen(to)) {
+    return citizen_recipient(*txn, to, out);
+  }
   auto snapshot = whitelist_.current();
-  routing::facts f{settings_.local_domains, *txn, snapshot.get(), settings_.citizen_domain};
+  routing::facts f{settings_.local_domains, *txn, snapshot.get(), settings_.citizen.domain};
   auto r = routing::classify(recipient.normalised(), f);
   switch (r.kind) {
     case routing::route_kind::local:
@@ -195,5 +209,120 @@ verdict gateway_policy::submission_recipient(const authenticated&, const proto::
   return verdict::refuse(550, "5.7.1", "Recipient address rejected: not in the MSSanté trust space",
                          "domain " + r.domain + " is not on the whitelist");
 }
+
+// ---- citizen messaging (issue 7; mssante/README §5, decision 5) ----
+
+bool gateway_policy::is_citizen(std::string_view address) const {
+  return !settings_.citizen.domain.empty() && routing::lowercase(routing::domain_of(address)) == settings_.citizen.domain;
+}
+
+verdict gateway_policy::citizen_recipient(const storage::read_txn& txn, const std::string& address,
+                                          routed_recipient& out) {
+  const std::string local = address.substr(0, address.find('@'));
+  if (auto problem = routing::citizen::check_ins(local); problem != routing::citizen::ins_problem::none) {
+    refused("invalid_ins").inc();
+    return verdict::refuse(550, "5.1.3", "Bad recipient address syntax: " +
+                                             std::string(routing::citizen::describe(problem)),
+                           "citizen address " + address + ": " + std::string(routing::citizen::describe(problem)));
+  }
+  const std::string patient = routing::citizen::normalise_ins(local) + "@" + settings_.citizen.domain;
+  if (!hosts_citizens()) {
+    auto snapshot = whitelist_.current();
+    if (!snapshot || !snapshot->listed(settings_.citizen.domain)) {
+      refused("outside_trust_space").inc();
+      return verdict::refuse(550, "5.7.1", "Recipient address rejected: not in the MSSanté trust space",
+                             "citizen domain " + settings_.citizen.domain + " is not on the whitelist");
+    }
+    out = {patient, destination::remote, 0};
+    return verdict::accept();
+  }
+  out = {patient, destination::local, 0};
+  // Mailbox addresses are stored lowercased; Corsica's INS letters are capitals in the canonical form.
+  const std::string key = routing::lowercase(patient);
+  out.address = key;
+  if (storage::accounts::get(txn, key)) {
+    auto inbox = storage::mailboxes::get(txn, key, "INBOX");
+    if (inbox) {
+      out.inbox = inbox->id;
+      return verdict::accept();
+    }
+  }
+  out.create_patient_mailbox = true;  // a patient's mailbox exists from the first message to it
+  return verdict::accept();
+}
+
+verdict gateway_policy::patient_recipient(const storage::read_txn& txn, const std::string& ins,
+                                          const std::string& address) {
+  if (is_citizen(address)) {
+    refused("patient_to_patient").inc();
+    return verdict::refuse(550, "5.7.1", "Recipient address rejected: patients write to health professionals only",
+                           "patient " + ins + " to citizen address " + address);
+  }
+  const auto& pharmacies = settings_.citizen.pharmacies;
+  if (std::find(pharmacies.begin(), pharmacies.end(), address) != pharmacies.end()) return verdict::accept();
+  auto c = routing::citizen::conversations::get(txn, routing::lowercase(ins), address);
+  if (c && c->open) return verdict::accept();
+  refused(c ? "conversation_closed" : "no_conversation").inc();
+  log::audit("citizen.reply.refused", {{"patient", ins}, {"to", address}, {"reason", c ? "closed" : "never opened"}});
+  if (c) {
+    return verdict::refuse(550, "5.7.1",
+                           "The health professional closed this conversation: you can no longer reply to it",
+                           "patient " + ins + " to " + address + ": conversation closed");
+  }
+  return verdict::refuse(550, "5.7.1",
+                         "This health professional has not written to you: you can only reply to a professional's message",
+                         "patient " + ins + " to " + address + ": no conversation");
+}
+
+verdict gateway_policy::citizen_message(pending_message& message) {
+  std::vector<std::string> patients;  // lowercased citizen addresses among the recipients
+  for (const auto& r : message.recipients) {
+    if (is_citizen(r.route.address)) patients.push_back(r.route.address);
+  }
+  if (patients.empty()) return verdict::accept();
+  if (message.content.size() > settings_.citizen.max_message_size) {
+    refused("citizen_size").inc();
+    return verdict::refuse(552, "5.3.4", "Message too big for Mon Espace Santé (25 MB at most)",
+                           "message of " + std::to_string(message.content.size()) + " bytes to a patient");
+  }
+  if (!hosts_citizens()) {
+    if (auto rewritten = routing::citizen::with_closing_header(message.content)) message.content = std::move(*rewritten);
+    return verdict::accept();
+  }
+  // Host role: the patients' copies. A message from a patient to a patient never gets here (refused at RCPT).
+  const auto headers = routing::citizen::read_headers(message.content);
+  const bool closing = routing::citizen::closes(headers);
+  const std::string bal = message.sender;
+  std::optional<std::string> reply_to;
+  if (headers.reply_to && routing::domain_of(*headers.reply_to).size() > 0) {
+    const std::string domain = routing::lowercase(routing::domain_of(*headers.reply_to));
+    auto snapshot = whitelist_.current();
+    const bool mssante = std::find(settings_.local_domains.begin(), settings_.local_domains.end(), domain) !=
+                             settings_.local_domains.end() ||
+                         (snapshot && snapshot->listed(domain));
+    if (mssante && domain != settings_.citizen.domain) reply_to = headers.reply_to;
+  }
+  if (closing) {  // not delivered to the patient (mssante/README §5)
+    std::erase_if(message.recipients, [&](const pending_message::recipient& r) { return is_citizen(r.route.address); });
+  }
+  std::vector<std::string> inses;
+  for (const auto& p : patients) inses.push_back(p.substr(0, p.find('@')));
+  message.also = [inses, bal, reply_to, closing](storage::write_txn& txn, std::int64_t now_ms) -> std::error_code {
+    for (const auto& ins : inses) {
+      if (closing) {
+        auto n = routing::citizen::conversations::closed(txn, ins, bal, now_ms);
+        log::audit("citizen.conversation.closed", {{"patient", ins}, {"bal", bal}, {"were_open", n}});
+      } else {
+        routing::citizen::conversations::opened(txn, ins, bal, reply_to, now_ms);
+        log::audit("citizen.conversation.opened", {{"patient", ins}, {"bal", bal}, {"reply_to", reply_to.value_or("")}});
+      }
+    }
+    return {};
+  };
+  return verdict::accept();
+}
+
+verdict gateway_policy::mx_message(pending_message& message) { return citizen_message(message); }
+verdict gateway_policy::submission_message(pending_message& message) { return citizen_message(message); }
 
 }  // namespace mssgw::smtp::server

@@ -12,10 +12,12 @@
 
 #include "auth/limiter.hpp"
 #include "auth/sasl.hpp"
+#include "routing/citizen.hpp"
 #include "smtp/server/policy.hpp"
 
 namespace mssgw::storage {
 class kv_store;
+class read_txn;
 }
 namespace mssgw::trustspace {
 class whitelist;
@@ -25,7 +27,7 @@ namespace mssgw::smtp::server {
 
 struct gateway_settings {
   std::vector<std::string> local_domains;  // lowercased
-  std::string citizen_domain;              // empty: none
+  routing::citizen::config citizen;        // [citizen]: the domain ("" = none), relay or host, pharmacies
 };
 
 class gateway_policy : public policy {
@@ -48,8 +50,20 @@ class gateway_policy : public policy {
   verdict submission_sender(const authenticated& who, const proto::path& sender) override;
   verdict submission_recipient(const authenticated& who, const proto::path& sender, const proto::path& recipient,
                                routed_recipient& out) override;
+  verdict mx_message(pending_message& message) override;
+  verdict submission_message(pending_message& message) override;
 
  private:
+  bool is_citizen(std::string_view address) const;
+  bool hosts_citizens() const { return settings_.citizen.mode == routing::citizen::role::host && !settings_.citizen.domain.empty(); }
+  // A recipient at the citizen domain: the INS checked (550 5.1.3), then local (host role; the mailbox may be
+  // created by the commit) or remote (relay role).
+  verdict citizen_recipient(const storage::read_txn& txn, const std::string& address, routed_recipient& out);
+  // A patient writing (host role): only within an open conversation, or to a pharmacy.
+  verdict patient_recipient(const storage::read_txn& txn, const std::string& ins, const std::string& address);
+  // The citizen rules on a whole message: the 25 MB limit, and [FIN] (relay: header added; host: not delivered
+  // to the patient, conversation closed; otherwise opened).
+  verdict citizen_message(pending_message& message);
   auth::sasl::context context_for(const tls_facts& tls) const;
 
   storage::kv_store& store_;

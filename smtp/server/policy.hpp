@@ -53,7 +53,12 @@ struct routed_recipient {
   std::string address;  // normalised
   destination where = destination::local;
   std::uint64_t inbox = 0;  // local: the INBOX mailbox id
+  // Local, citizen domain hosted here: the patient's mailbox is created by the commit if it does not exist yet
+  // (then `inbox` is 0). Its owner is the INS (the local part).
+  bool create_patient_mailbox = false;
 };
+
+struct pending_message;
 
 // One step of a SASL exchange (RFC 4954 §4).
 struct sasl_step {
@@ -99,6 +104,12 @@ class policy {
   // Submission: RCPT TO is local, a whitelisted remote domain, or refused (outside the trust space).
   virtual verdict submission_recipient(const authenticated& who, const proto::path& sender,
                                        const proto::path& recipient, routed_recipient& out) = 0;
+
+  // After the data, before the commit (both listeners): the policy may refuse the message as a whole, rewrite its
+  // content (a header added), drop recipients (a closing message is not delivered to the patient), and attach state
+  // changes committed in the same write unit (pending_message::also). Default: accept unchanged.
+  virtual verdict mx_message(pending_message&) { return verdict::accept(); }
+  virtual verdict submission_message(pending_message&) { return verdict::accept(); }
 };
 
 }  // namespace mssgw::smtp::server

@@ -370,7 +370,13 @@ step session::finish_message(proto::errc verdict_code, std::string& out) {
   pending_->params = txn_->params;
   pending_->recipients = std::move(txn_->recipients);
   pending_->submitted_by = auth_;
+  const bool submission = settings_.kind != listener_kind::mx;
   reset_transaction();
+  verdict v = submission ? policy_.submission_message(*pending_) : policy_.mx_message(*pending_);
+  if (!v.accepted) {
+    pending_.reset();
+    return refuse(v.code, v.enhanced, v.client_text, v.log_reason, out);
+  }
   return {step::kind::commit};
 }
 

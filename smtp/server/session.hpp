@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <variant>
 #include <vector>
 
@@ -29,6 +30,10 @@
 #include "smtp/proto/data_reader.hpp"
 #include "smtp/proto/line_reader.hpp"
 #include "smtp/server/policy.hpp"
+
+namespace mssgw::storage {
+class write_txn;
+}
 
 namespace mssgw::smtp::server {
 
@@ -67,6 +72,9 @@ struct pending_message {
   std::vector<recipient> recipients;
   std::string content;  // the Received header followed by the message as received (dot-unstuffed)
   std::optional<authenticated> submitted_by;
+  // State changes the policy attaches (citizen conversations), run in the commit's write unit after delivery, so
+  // they are durable exactly when the 250 is. Must be re-runnable (storage/kv.hpp). May be empty.
+  std::function<std::error_code(storage::write_txn&, std::int64_t now_ms)> also;
 };
 
 struct step {

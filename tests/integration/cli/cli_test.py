@@ -97,7 +97,14 @@ with tempfile.TemporaryDirectory(prefix="mssgw-cli-") as tmp:
     rc, out, err = run("queue", "show", "00000000000000FF", "--state", state)
     check(rc == 1 and "no queued message" in err, "queue show of an unknown id exits 1", err)
     rc, out, err = run("whitelist", "show", "--state", state)
-    check(rc != 0, "a command that is not built yet does not claim success", err)
+    check(rc != 0, "whitelist show without any whitelist does not claim success", err)
+    rc, out, err = run("conversation", "show", "146026322000197", "--state", state)
+    check(rc == 2 and "146026322000197" in err and "wrong key" in err,
+          "conversation show refuses an INS with a wrong key, naming it (exit 2)", out + err)
+    rc, out, err = run("conversation", "show", "1460263220001", "--state", state)
+    check(rc == 2 and "not a matricule INS" in err, "conversation show refuses a malformed INS (exit 2)", out + err)
+    rc, out, err = run("conversation", "show", "146026322000196@patient.mssante.fr", "--state", state)
+    check(rc == 0 and "0 conversations" in out, "conversation show of a patient without conversations", out + err)
 
     # serve: pid file, reload, admin beside it, graceful stop, state kept.
     log_path = os.path.join(tmp, "serve.log")

@@ -10,10 +10,7 @@
 
 Mailboxes are read back over IMAP (imaplib), the way a professional sees them. Prints one line per check and ends
 with 'N passed, M failed'."""
-import base64
 import concurrent.futures
-import hashlib
-import imaplib
 import os
 import re
 import shutil
@@ -30,6 +27,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.environ["MSSGW_SOURCE_DIR"], "tests", "integration", "lib"))
 from pki import ensure_pki  # noqa: E402
 from ports import HOST, free_ports, wait_for_port  # noqa: E402
+from mssgw_instance import MssgwOperator  # noqa: E402
 from postfix_peer import PostfixPeer  # noqa: E402
 from smtp_client import make_message, smtp_send  # noqa: E402
 from report import Report  # noqa: E402
@@ -44,143 +42,12 @@ DURAND = "durand@gamma.mssante.test"
 PASSWORD = {DUPONT_ID: "secret-dupont", MARTIN_ID: "secret-martin"}
 
 
-def ssha512(password, salt=b"NaCl1234"):
-    digest = hashlib.sha512(password.encode() + salt).digest()
-    return "{SSHA512}" + base64.b64encode(digest + salt).decode()
-
-
 def plain(idnat):
     return ("PLAIN", f"\0{idnat}\0{PASSWORD[idnat]}".encode())
 
 
-class Operator:
-    """One mssgw instance: its state, config, ports, and the BALs it hosts."""
-
-    def __init__(self, name, root, bals, routes):
-        self.name = name
-        self.credential = pki.operator(name)
-        self.domain = self.credential.domain
-        self.dir = os.path.join(root, name)
-        os.makedirs(self.dir)
-        self.state = os.path.join(self.dir, "state")
-        self.log = os.path.join(self.dir, "mssgw.log")
-        self.config = os.path.join(self.dir, "mssgw.toml")
-        self.mx_port, self.submission_port, self.submissions_port, self.imap_port = free_ports(4)
-        self.routes = routes
-        self.process = None
-        for address, owner in bals:
-            r = run("bal", "create", address, "--owner", owner, "--state", self.state)
-            rep.check(r.returncode == 0, f"{name}: bal create {address}", r.stderr)
-        users = os.path.join(self.dir, "users")
-        with open(users, "w") as f:
-            for idnat, password in PASSWORD.items():
-                f.write(f"{idnat}:{ssha512(password)}\n")
-        self.users = users
-
-    def write_config(self, routes):
-        route_text = ", ".join(f'"{d}" = "{HOST}:{p}"' for d, p in routes.items())
-        c = self.credential
-        with open(self.config, "w") as f:
-            f.write(f"""[server]
-state_dir = "{self.state}"
-hostname = "{c.hostname}"
-local_domains = ["{self.domain}"]
-threads = 2
-[log]
-file = "{self.log}"
-[auth]
-plain_enabled = true
-users_file = "{self.users}"
-[tls]
-certificate = "{c.chain}"
-key = "{c.key}"
-trust_anchors = "{pki.anchors}"
-crl_files = ["{pki.crl_all}"]
-[whitelist]
-file = "{pki.whitelist}"
-[smtp]
-max_message_size = "2MiB"
-max_recipients = 5
-[smtp.mx]
-listen = ["{HOST}:{self.mx_port}"]
-[smtp.submission]
-listen = ["{HOST}:{self.submission_port}"]
-[smtp.submissions]
-listen = ["{HOST}:{self.submissions_port}"]
-[queue]
-scan_interval = "1s"
-minimal_backoff = "1s"
-maximal_backoff = "2s"
-routes = {{ {route_text} }}
-[imap]
-listen_tls = ["{HOST}:{self.imap_port}"]
-""")
-
-    def start(self):
-        r = run("check-config", "-c", self.config)
-        rep.check(r.returncode == 0, f"{self.name}: check-config accepts [smtp], [queue] routes, [whitelist]",
-                  r.stdout + r.stderr)
-        self.process = subprocess.Popen([MSSGW, "serve", "-c", self.config], stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.STDOUT)
-        up = all(wait_for_port(HOST, p, 20) for p in
-                 (self.mx_port, self.submission_port, self.submissions_port, self.imap_port))
-        rep.check(up, f"{self.name}: serve listens on MX, submission, submissions and IMAPS")
-        if not up:
-            print(self.log_tail())
-            raise SystemExit(rep.summary())
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
-
-    def log_tail(self, n=30):
-        try:
-            with open(self.log, errors="replace") as f:
-                return "".join(f.readlines()[-n:])
-        except OSError:
-            return ""
-
-    def log_text(self):
-        try:
-            with open(self.log, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def imap(self, idnat):
-        m = imaplib.IMAP4_SSL(HOST, self.imap_port, ssl_context=pki.client_context())
-        m.login(idnat, PASSWORD[idnat])
-        return m
-
-    def inbox(self, idnat):
-        """The messages of the identity's INBOX, as bytes, in UID order."""
-        m = self.imap(idnat)
-        try:
-            m.select("INBOX", readonly=True)
-            typ, data = m.uid("SEARCH", None, "ALL")
-            uids = data[0].split()
-            out = []
-            for uid in uids:
-                typ, d = m.uid("FETCH", uid, "(BODY.PEEK[])")
-                out.append(d[0][1])
-            return out
-        finally:
-            m.logout()
-
-    def wait_for(self, idnat, predicate, timeout=20):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = [msg for msg in self.inbox(idnat) if predicate(msg)]
-            if found:
-                return found[0]
-            time.sleep(0.2)
-        return None
+def Operator(name, root, bals, routes):
+    return MssgwOperator(rep, MSSGW, pki, name, root, bals=bals, passwords=PASSWORD)
 
 
 def run(*args):
