@@ -255,8 +255,10 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
     }
     auto contexts = deps.tls.current();
     if (!contexts) co_return;
-    auto ctx = contexts->server(kind == listener_kind::mx ? common::tls::client_certificates::request
-                                                          : common::tls::client_certificates::none);
+    // A client certificate is asked for on every listener: on the MX it is the peer operator's identity; on
+    // submission it is optional and, when verified, offers SASL EXTERNAL (a CPS card, a practice software's
+    // organisation certificate).
+    auto ctx = contexts->server(common::tls::client_certificates::request);
     asio::ssl::stream<tcp::socket&> tls(state->socket, *ctx);
     state->arm(cfg.tls_handshake_timeout, state);
     co_await tls.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));

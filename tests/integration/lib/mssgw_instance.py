@@ -52,7 +52,8 @@ class MssgwOperator:
     def run(self, *args):
         return subprocess.run([self.mssgw, *args], capture_output=True, text=True, timeout=60)
 
-    def write_config(self, routes, extra="", smtp_extra='max_message_size = "2MiB"\nmax_recipients = 5\n'):
+    def write_config(self, routes, extra="", smtp_extra='max_message_size = "2MiB"\nmax_recipients = 5\n',
+                     auth_extra=""):
         route_text = ", ".join(f'"{d}" = "{HOST}:{p}"' for d, p in routes.items())
         c = self.credential
         with open(self.config, "w") as f:
@@ -66,7 +67,7 @@ file = "{self.log}"
 [auth]
 plain_enabled = true
 users_file = "{self.users}"
-[tls]
+{auth_extra}[tls]
 certificate = "{c.chain}"
 key = "{c.key}"
 trust_anchors = "{self.pki.anchors}"

@@ -10,7 +10,9 @@
 
 Mailboxes are read back over IMAP (imaplib), the way a professional sees them. Prints one line per check and ends
 with 'N passed, M failed'."""
+import base64
 import concurrent.futures
+import json
 import os
 import re
 import shutil
@@ -52,6 +54,51 @@ def Operator(name, root, bals, routes):
 
 def run(*args):
     return subprocess.run([MSSGW, *args], capture_output=True, text=True, timeout=60)
+
+
+class TokenIssuer:
+    """A stand-in for Pro Santé Connect: an RSA key made with openssl, its JWK Set, and RS256 access tokens signed
+    with `openssl dgst` (no Python JWT library needed). `forger()` gives an issuer with another key, same kid."""
+
+    ISSUER = "https://psc.test/auth/realms/esante-wallet"
+    AUDIENCE = "mssgw-test"
+
+    def __init__(self, directory, name="psc"):
+        self.key = os.path.join(directory, f"{name}.key")
+        subprocess.run(["openssl", "genrsa", "-out", self.key, "2048"], check=True, capture_output=True)
+        modulus = subprocess.run(["openssl", "rsa", "-in", self.key, "-noout", "-modulus"], check=True,
+                                 capture_output=True, text=True).stdout.strip().split("=", 1)[1]
+        self.jwks = {"keys": [{"kty": "RSA", "kid": "k1", "alg": "RS256", "use": "sig",
+                               "n": b64url(bytes.fromhex(modulus)), "e": "AQAB"}]}
+        self.directory = directory
+
+    def write_jwks(self):
+        path = os.path.join(self.directory, "jwks.json")
+        with open(path, "w") as f:
+            json.dump(self.jwks, f)
+        return path
+
+    def token(self, idnat, *, lifetime=120, audience=AUDIENCE, issuer=ISSUER):
+        now = int(time.time())
+        header = b64url(json.dumps({"alg": "RS256", "typ": "JWT", "kid": "k1"}).encode())
+        claims = b64url(json.dumps({"iss": issuer, "aud": audience, "sub": idnat, "iat": now - 5,
+                                    "exp": now + lifetime}).encode())
+        signing_input = f"{header}.{claims}".encode()
+        signature = subprocess.run(["openssl", "dgst", "-sha256", "-sign", self.key], input=signing_input,
+                                   check=True, capture_output=True).stdout
+        return f"{header}.{claims}.{b64url(signature)}"
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def xoauth2(idnat, token):
+    return ("XOAUTH2", f"user={idnat}\x01auth=Bearer {token}\x01\x01".encode())
+
+
+def oauthbearer(token):
+    return ("OAUTHBEARER", f"n,,\x01auth=Bearer {token}\x01\x01".encode())
 
 
 def subject_is(subject):
@@ -99,7 +146,13 @@ try:
     gamma = PostfixPeer(pki, "gamma", mailboxes=[DURAND],
                         routes={"alpha.mssante.test": (HOST, alpha.mx_port, "mx.alpha.mssante.test")})
     gamma.start()
-    alpha.write_config({"beta.mssante.test": beta.mx_port, "gamma.mssante.test": gamma.mx_port})
+    psc = TokenIssuer(tmp)
+    forger = TokenIssuer(tmp, "forger")
+    alpha.write_config({"beta.mssante.test": beta.mx_port, "gamma.mssante.test": gamma.mx_port},
+                       auth_extra=f'jwks_file = "{psc.write_jwks()}"\nissuer = "{TokenIssuer.ISSUER}"\n'
+                                  f'audience = "{TokenIssuer.AUDIENCE}"\n'
+                                  # the refusal tests fail on purpose: no throttling delay (tested by unit_auth)
+                                  '[auth.throttle]\nfree_failures = 100\n')
     beta.write_config({"alpha.mssante.test": alpha.mx_port})
     alpha.start()
     beta.start()
@@ -139,6 +192,9 @@ try:
     r = smtp_send(HOST, alpha.mx_port, "x@revoked.mssante.test", [DUPONT], make_message(DURAND, DUPONT),
                   context=pki.client_context(pki.revoked))
     rep.check(not r.accepted, "MX: a revoked certificate (CRL) is refused", r)
+    r = smtp_send(HOST, alpha.mx_port, "x@expired.mssante.test", [DUPONT], make_message(DURAND, DUPONT),
+                  context=pki.client_context(pki.expired))
+    rep.check(not r.accepted, "MX: an expired certificate is refused", r)
     r = smtp_send(HOST, alpha.mx_port, DURAND, [DUPONT], make_message(DURAND, DUPONT), context=as_beta)
     rep.check(r.stage == "mail" and r.code // 100 == 5 and "5.7" in r.text,
               "MX: beta's certificate sending as gamma.mssante.test is refused at MAIL (5.7.x)", r)
@@ -153,7 +209,8 @@ try:
     too_many = [f"u{i}@alpha.mssante.test" for i in range(7)]
     for address in too_many:
         run("bal", "create", address, "--owner", DUPONT_ID, "--state", alpha.state)  # beside the running server
-    r = smtp_send(HOST, alpha.mx_port, DURAND, [DUPONT] + too_many, make_message(DURAND, DUPONT), context=as_gamma)
+    r = smtp_send(HOST, alpha.mx_port, DURAND, [DUPONT] + too_many,
+                  make_message(DURAND, DUPONT, subject="recipient limit"), context=as_gamma)
     rep.check(any(code == 452 or (code // 100 == 4 and "4.5.3" in text) for code, text in r.refused_rcpts.values()),
               "MX: recipients over max_recipients get 452 4.5.3", r.refused_rcpts)
     big = make_message(DURAND, DUPONT, subject="too big", size=3 * 1024 * 1024)
@@ -171,6 +228,11 @@ try:
                          context=ctx, starttls=True)
     rep.check(not replies[-1].startswith("250") and replies[-1][:1] in ("5", "4", "e", ""),
               "MX: a bare LF '.' (smuggling) is refused, not taken as the end of data", replies[-3:])
+
+    stored = [m.split(b"Subject: ", 1)[1].split(b"\r\n", 1)[0] for m in alpha.inbox(DUPONT_ID)]
+    rep.check(stored == [b"recipient limit"],
+              "nothing was stored by any refused transaction (only the recipient-limit message, accepted for dupont)",
+              stored)
 
     # ---- MX: accepted mail from the Postfix operator (gamma), with the Received header --------------------------
     r = gamma.submit(DURAND, DUPONT, make_message(DURAND, DUPONT, subject="from postfix gamma",
@@ -209,6 +271,38 @@ try:
                   context=anchors_only, auth=plain(DUPONT_ID))
     rep.check(r.stage == "rcpt" and r.code == 550 and "5.7.1" in r.text and "trust space" in r.text,
               "submission: a recipient outside the trust space is 550 5.7.1", r)
+
+    # Each SASL mechanism: PSC tokens (XOAUTH2, OAUTHBEARER), EXTERNAL with a CPS-like certificate, PLAIN (swaks).
+    sent_before = len(alpha.inbox(DUPONT_ID))
+    for name, mechanism in (("XOAUTH2", xoauth2(DUPONT_ID, psc.token(DUPONT_ID))),
+                            ("OAUTHBEARER", oauthbearer(psc.token(DUPONT_ID)))):
+        r = smtp_send(HOST, sub, DUPONT, [DUPONT], make_message(DUPONT, DUPONT, subject=f"via {name}"),
+                      context=anchors_only, auth=mechanism)
+        rep.check(r.accepted, f"submission: AUTH {name} with a valid Pro Santé Connect token", r)
+    for what, token in (("an expired", psc.token(DUPONT_ID, lifetime=-120)),
+                        ("a forged (another key)", forger.token(DUPONT_ID)),
+                        ("a wrong-audience", psc.token(DUPONT_ID, audience="another-service")),
+                        ("a wrong-issuer", psc.token(DUPONT_ID, issuer="https://evil.test"))):
+        for name, mechanism in (("XOAUTH2", xoauth2(DUPONT_ID, token)), ("OAUTHBEARER", oauthbearer(token))):
+            r = smtp_send(HOST, sub, DUPONT, [DUPONT], make_message(DUPONT, DUPONT, subject="bad token"),
+                          context=anchors_only, auth=mechanism)
+            rep.check(r.stage == "auth" and r.code == 535, f"submission: {what} token is refused ({name}, 535)", r)
+    time.sleep(1.2)  # the log is flushed every second
+    log = alpha.log_text()
+    rep.check(psc.token(DUPONT_ID).split(".")[2][:20] not in log and "Bearer" not in log,
+              "tokens never reach the log")
+    r = smtp_send(HOST, sub, DUPONT, [DUPONT], make_message(DUPONT, DUPONT, subject="via EXTERNAL"),
+                  context=pki.client_context(pki.cps), auth=("EXTERNAL", b""))
+    rep.check(r.accepted, "submission: AUTH EXTERNAL with a CPS-like certificate sends as its owner's BAL", r)
+    swaks = subprocess.run(["swaks", "--server", f"{HOST}:{sub}", "--tls", "--auth", "PLAIN", "--auth-user",
+                            DUPONT_ID, "--auth-password", PASSWORD[DUPONT_ID], "--from", DUPONT, "--to", DUPONT,
+                            "--header", "Subject: via swaks", "--timeout", "20"],
+                           capture_output=True, text=True, timeout=60)
+    rep.check(swaks.returncode == 0 and "queued as" in swaks.stdout, "swaks: STARTTLS + AUTH PLAIN + a message",
+              swaks.stdout[-600:] + swaks.stderr[-300:])
+    subjects = [m.split(b"Subject: ", 1)[1].split(b"\r\n", 1)[0] for m in alpha.inbox(DUPONT_ID)[sent_before:]]
+    rep.check(sorted(subjects) == sorted([b"via XOAUTH2", b"via OAUTHBEARER", b"via EXTERNAL", b"via swaks"]),
+              "exactly the authenticated messages were stored, none of the refused ones", subjects)
 
     # alpha -> beta (submission on alpha, queue, MX on beta), then beta -> alpha.
     r = smtp_send(HOST, sub, DUPONT, [MARTIN], make_message(DUPONT, MARTIN, subject="alpha to beta"),
@@ -271,8 +365,12 @@ try:
                 alpha.process = None
     rep.check(len(acked) >= stop_at, f"kill -9 during a stream of 200 messages ({len(acked)} got 250)")
     alpha.start()
-    subjects = {m.split(b"Subject: crash ", 1)[1].split(b"\r\n", 1)[0].decode()
-                for m in alpha.inbox(DUPONT_ID) if b"Subject: crash " in m}
+    crash_subjects = [m.split(b"Subject: crash ", 1)[1].split(b"\r\n", 1)[0].decode()
+                      for m in alpha.inbox(DUPONT_ID) if b"Subject: crash " in m]
+    subjects = set(crash_subjects)
+    rep.note(f"crash test: {len(acked)} got 250, {len(subjects)} stored, "
+             f"{len(crash_subjects) - len(subjects)} duplicates, {len(subjects - {str(i) for i in acked})} stored "
+             "without a 250 (committed when the kill came, the client never saw the reply)")
     lost = sorted(i for i in acked if str(i) not in subjects)
     rep.check(not lost, f"after kill -9 and a restart, every message that got 250 is in the INBOX ({len(acked)})",
               f"lost: {lost}")
