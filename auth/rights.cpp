@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/ascii.hpp"
+
 namespace mssgw::auth {
 namespace {
 
@@ -9,10 +11,7 @@ char lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-bool iequal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
-}
+bool iequal(std::string_view a, std::string_view b) { return common::iequals(a, b); }
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';

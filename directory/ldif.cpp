@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "common/ascii.hpp"
+
 namespace mssgw::directory {
 namespace {
 
@@ -37,16 +39,7 @@ constexpr std::array<std::string_view, field_count> attribute_names = {
     "mssgwCountry",
 };
 
-bool iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
+bool iequal(std::string_view a, std::string_view b) { return common::iequals(a, b); }
 
 // RFC 2849 SAFE-STRING, and no trailing space (which the RFC says SHOULD be base64-encoded).
 bool safe_string(std::string_view v) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/ascii.hpp"
 #include "common/config.hpp"
 #include "routing/classify.hpp"
 #include "storage/kv.hpp"
@@ -21,10 +22,7 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool iequal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return upper(x) == upper(y); });
-}
+bool iequal(std::string_view a, std::string_view b) { return common::iequals(a, b); }
 
 // The first addr-spec of an address list: the text in <...>, else the whole value trimmed (RFC 5322 §3.4).
 std::string first_address(std::string_view value) {

@@ -4,6 +4,7 @@
 
 #include <curl/curl.h>
 
+#include "common/ascii.hpp"
 #include "trustspace/error.hpp"
 
 namespace mssgw::trustspace {
@@ -18,16 +19,7 @@ struct transfer {
   const std::atomic<bool>* cancel = nullptr;
 };
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
+using common::iequals;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);

@@ -7,6 +7,7 @@
 #include <lber.h>
 #include <ldap.h>
 
+#include "common/ascii.hpp"
 #include "directory/ldif.hpp"
 #include "storage/account_store.hpp"
 
@@ -19,16 +20,7 @@ std::string_view view(const berval& bv) {
   return bv.bv_val ? std::string_view(bv.bv_val, bv.bv_len) : std::string_view();
 }
 
-bool iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
+bool iequal(std::string_view a, std::string_view b) { return common::iequals(a, b); }
 
 // The attributes we read: the schema's, plus entryUUID (operational, so it must be asked for by name).
 const std::vector<std::string>& wanted_attributes() {

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "common/ascii.hpp"
 #include "imap/mime/text.hpp"
 #include "imap/proto/response.hpp"
 #include "storage/schema.hpp"
@@ -11,13 +12,7 @@ namespace {
 
 constexpr std::uint8_t cache_version = 1;
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (fold_byte(static_cast<unsigned char>(a[i])) != fold_byte(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return true;
-}
+using common::iequals;
 
 bool is_group_marker(const proto::address& a) { return !a.host.has_value(); }
 

@@ -3,21 +3,13 @@
 #include <array>
 #include <cstring>
 
+#include "common/ascii.hpp"
 #include "imap/proto/date_time.hpp"
 
 namespace mssgw::imap::mime {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
-    if (x != y) return false;
-  }
-  return true;
-}
+using common::iequals;
 
 void append_utf8(std::string& out, std::uint32_t cp) {
   if (cp < 0x80) {

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <limits>
 
+#include "common/ascii.hpp"
 #include "imap/proto/mailbox_name.hpp"
 #include "imap/proto/response.hpp"
 
@@ -19,17 +20,7 @@ bool is_generic_atom_char(unsigned char c) {
   }
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 'a' + 'A');
-    if (y >= 'a' && y <= 'z') y = static_cast<char>(y - 'a' + 'A');
-    if (x != y) return false;
-  }
-  return true;
-}
+using common::iequals;
 
 // RFC 3501 §9 fetch-att: the atoms after which "[" opens a section that may hold SP, lists and strings.
 bool is_section_prefix(std::string_view atom) {

@@ -1,4 +1,5 @@
 // CREATE (RFC 3501 §6.3.3, RFC 6154 §3 CREATE-SPECIAL-USE). Missing parent levels are created too.
+#include "common/ascii.hpp"
 #include "imap/server/session.hpp"
 
 #include <cctype>
@@ -8,13 +9,7 @@
 namespace mssgw::imap::server {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return true;
-}
+using common::iequals;
 
 }  // namespace
 
