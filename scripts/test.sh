@@ -11,7 +11,7 @@ bash scripts/install-deps.sh
 if [ "${MSSGW_SKIP_SANITIZE:-0}" != 1 ]; then
   echo "== sanitizer build (ASan + UBSan): unit tests"
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMSSGW_SANITIZE=ON >/dev/null
-  cmake --build build-asan -j "$jobs"
+  cmake --build build-asan -j "$jobs" --target unit_tests
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan -L unit -j "$jobs" --output-on-failure --timeout 600
 fi
