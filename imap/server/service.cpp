@@ -4,12 +4,12 @@
 
 #include <map>
 #include <mutex>
-#include <set>
 
 #include <openssl/ssl.h>
 
 #include "auth/service.hpp"
 #include "common/log.hpp"
+#include "common/listener.hpp"
 #include "common/metrics.hpp"
 #include "common/tls.hpp"
 #include "imap/server/session.hpp"
@@ -67,67 +67,17 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
   config cfg;
   service_deps deps;
   log::context log{log::module::imap};
-  struct listener {
-    bool implicit_tls;
-    std::unique_ptr<tcp::acceptor> acceptor;
-  };
-  std::vector<listener> listeners;
-  std::mutex mutex;
-  std::map<std::string, int> per_ip;
+  net::listener_set<bool> listeners;
+  std::mutex mutex;  // per_identity
   std::map<std::string, int> per_identity;
-  int sessions = 0;
-  std::set<std::shared_ptr<connection>> active;
-  bool stopping = false;
 
   metrics::counter& connections_total =
       metrics::get_counter("mssgw_imap_connections_total", "IMAP connections accepted");
   metrics::counter& refused_busy =
       metrics::get_counter("mssgw_imap_connections_refused_total", "IMAP connections refused by limits");
   metrics::gauge& active_gauge = metrics::get_gauge("mssgw_imap_sessions", "IMAP sessions in progress");
+  net::session_registry<connection> registry{cfg.max_sessions, cfg.max_sessions_per_ip, active_gauge};
   metrics::gauge& idle_gauge = metrics::get_gauge("mssgw_imap_idle_sessions", "IMAP sessions in IDLE");
-
-  asio::awaitable<void> accept_loop(bool implicit_tls, tcp::acceptor& acceptor) {
-    for (;;) {
-      auto strand = asio::make_strand(io);
-      boost::system::error_code ec;
-      tcp::socket socket = co_await acceptor.async_accept(strand, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) {
-        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-        log.warn("imap.accept.failed", {{"reason", ec.message()}});
-        continue;
-      }
-      auto self = shared_from_this();
-      auto state = std::make_shared<connection>(std::move(socket));
-      asio::co_spawn(strand, self->run_connection(implicit_tls, state), [self, state](std::exception_ptr e) {
-        if (!e) return;
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          self->log.error("imap.session.crashed", {{"reason", ex.what()}});
-        }
-      });
-    }
-  }
-
-  bool admit(const std::string& ip, const std::shared_ptr<connection>& c) {
-    std::lock_guard lock(mutex);
-    if (stopping || sessions >= cfg.max_sessions || per_ip[ip] >= cfg.max_sessions_per_ip) {
-      if (per_ip[ip] == 0) per_ip.erase(ip);
-      return false;
-    }
-    ++sessions;
-    ++per_ip[ip];
-    active.insert(c);
-    active_gauge.set(sessions);
-    return true;
-  }
-  void release(const std::string& ip, const std::shared_ptr<connection>& c) {
-    std::lock_guard lock(mutex);
-    --sessions;
-    if (--per_ip[ip] <= 0) per_ip.erase(ip);
-    active.erase(c);
-    active_gauge.set(sessions);
-  }
 
   session_settings settings_for(bool loopback, bool implicit_tls) const {
     session_settings s;
@@ -371,6 +321,13 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
     return f;
   }
 
+  // A connection's coroutine, keeping the service alive until it ends (the accept loops hold no reference: the
+  // service may go while an accept is pending).
+  static asio::awaitable<void> serve_connection(std::shared_ptr<impl> self, bool implicit_tls,
+                                                std::shared_ptr<connection> c) {
+    co_await self->run_connection(implicit_tls, std::move(c));
+  }
+
   asio::awaitable<void> run_connection(bool implicit_tls, std::shared_ptr<connection> c) {
     boost::system::error_code ec;
     auto remote = c->socket.remote_endpoint(ec);
@@ -381,7 +338,7 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
     c->socket.non_blocking(true, ec);
     peer_facts peer{ip, remote.port(), new_session_id(), is_loopback(remote.address())};
     session s(settings_for(peer.loopback, implicit_tls), deps_for(c), peer);
-    if (!admit(ip, c)) {
+    if (!registry.admit(ip, c)) {
       refused_busy.inc();
       s.log().warn("imap.refused.busy", {{"client", ip}});
       std::string busy = "* BYE [UNAVAILABLE] Too many connections.\r\n";
@@ -396,7 +353,7 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
       std::shared_ptr<connection> c;
       ~release_guard() {
         c->watch.reset();
-        self->release(ip, c);
+        self->registry.release(ip, c);
       }
     } guard{this, ip, c};
     s.log().info("imap.connect", {{"client", ip}, {"port", remote.port()}, {"tls", implicit_tls}});
@@ -444,72 +401,27 @@ service::service(asio::io_context& io, config cfg, service_deps deps)
 service::~service() { stop(); }
 
 std::string service::start() {
-  auto add = [&](bool implicit_tls, const endpoint& e) -> std::string {
-    const char* kind = implicit_tls ? "imaps" : "imap";
-    boost::system::error_code ec;
-    auto address = asio::ip::make_address(e.host, ec);
-    if (ec) return std::string(kind) + " listener: bad address " + e.host;
-    auto acceptor = std::make_unique<tcp::acceptor>(impl_->io);
-    tcp::endpoint ep(address, e.port);
-    acceptor->open(ep.protocol(), ec);
-    if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) acceptor->bind(ep, ec);
-    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return std::string(kind) + " listener " + e.host + ":" + std::to_string(e.port) + ": " + ec.message();
-    impl_->listeners.push_back({implicit_tls, std::move(acceptor)});
-    return {};
-  };
+  auto& l = impl_->listeners;
   for (const auto& e : impl_->cfg.listen)
-    if (auto err = add(false, e); !err.empty()) return err;
+    if (auto err = l.add(impl_->io, false, "imap", e.host, e.port); !err.empty()) return err;
   for (const auto& e : impl_->cfg.listen_tls)
-    if (auto err = add(true, e); !err.empty()) return err;
+    if (auto err = l.add(impl_->io, true, "imaps", e.host, e.port); !err.empty()) return err;
   if (!impl_->cfg.listen_tls.empty() && !impl_->deps.tls.current()) {
     return "IMAP listen_tls needs [tls] certificate and key";
   }
-  for (auto& l : impl_->listeners) {
-    auto ep = l.acceptor->local_endpoint();
-    impl_->log.info("imap.listening", {{"listener", l.implicit_tls ? "imaps" : "imap"},
-                                       {"address", ep.address().to_string()}, {"port", ep.port()}});
-    asio::co_spawn(impl_->io, impl_->accept_loop(l.implicit_tls, *l.acceptor), [log = impl_->log](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        log.error("imap.accept_loop.crashed", {{"reason", ex.what()}});
-      }
-    });
-  }
+  l.start(impl_->io, impl_->log, "imap", [self = impl_.get()](bool implicit_tls, net::tcp::socket socket) {
+    return impl::serve_connection(self->shared_from_this(), implicit_tls, std::make_shared<connection>(std::move(socket)));
+  });
   return {};
 }
 
 void service::stop() {
-  std::set<std::shared_ptr<connection>> sessions;
-  {
-    std::lock_guard lock(impl_->mutex);
-    if (impl_->stopping) return;
-    impl_->stopping = true;
-    sessions = impl_->active;
-  }
-  for (auto& l : impl_->listeners) {
-    boost::system::error_code ignored;
-    l.acceptor->close(ignored);
-  }
-  for (const auto& c : sessions) {
-    asio::post(c->socket.get_executor(), [c] {
-      c->shutting_down = true;
-      boost::system::error_code ignored;
-      c->socket.cancel(ignored);
-    });
-  }
+  if (impl_->registry.stop()) impl_->listeners.close();
 }
 
 std::vector<service::bound_endpoint> service::bound() const {
   std::vector<bound_endpoint> out;
-  for (const auto& l : impl_->listeners) {
-    boost::system::error_code ec;
-    auto ep = l.acceptor->local_endpoint(ec);
-    if (!ec) out.push_back({l.implicit_tls ? "imaps" : "imap", ep.address().to_string(), ep.port()});
-  }
+  for (const auto& b : impl_->listeners.bound()) out.push_back({b.label, b.address, b.port});
   return out;
 }
 

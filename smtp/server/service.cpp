@@ -2,12 +2,10 @@
 
 #include "smtp/server/service.hpp"
 
-#include <map>
-#include <mutex>
-#include <set>
 
 #include <openssl/ssl.h>
 
+#include "common/listener.hpp"
 #include "common/metrics.hpp"
 #include "common/tls.hpp"
 #include "smtp/server/delivery.hpp"
@@ -59,16 +57,7 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
   config cfg;
   service_deps deps;
   log::context log{log::module::smtp};
-  struct listener {
-    listener_kind kind;
-    std::unique_ptr<tcp::acceptor> acceptor;
-  };
-  std::vector<listener> listeners;
-  std::mutex mutex;
-  std::map<std::string, int> per_ip;
-  int sessions = 0;
-  std::set<std::shared_ptr<connection_state>> active;
-  bool stopping = false;
+  net::listener_set<listener_kind> listeners;
 
   metrics::counter& connections_total =
       metrics::get_counter("mssgw_smtp_connections_total", "SMTP connections accepted");
@@ -76,47 +65,7 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
       metrics::get_counter("mssgw_smtp_connections_refused_total", "SMTP connections refused by limits");
   metrics::counter& messages_total = metrics::get_counter("mssgw_smtp_messages_total", "messages accepted (250)");
   metrics::gauge& active_gauge = metrics::get_gauge("mssgw_smtp_sessions", "SMTP sessions in progress");
-
-  asio::awaitable<void> accept_loop(listener_kind kind, tcp::acceptor& acceptor) {
-    for (;;) {
-      auto strand = asio::make_strand(io);
-      boost::system::error_code ec;
-      tcp::socket socket = co_await acceptor.async_accept(strand, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) {
-        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-        log.warn("smtp.accept.failed", {{"reason", ec.message()}});
-        continue;
-      }
-      auto self = shared_from_this();
-      auto state = std::make_shared<connection_state>(std::move(socket));
-      asio::co_spawn(strand, self->run_connection(kind, state), [self, state](std::exception_ptr e) {
-        if (!e) return;
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          self->log.error("smtp.session.crashed", {{"reason", ex.what()}});
-        }
-      });
-    }
-  }
-
-  // Registers a session; false when a limit refuses it.
-  bool admit(const std::string& ip, const std::shared_ptr<connection_state>& state) {
-    std::lock_guard lock(mutex);
-    if (stopping || sessions >= cfg.max_sessions || per_ip[ip] >= cfg.max_sessions_per_ip) return false;
-    ++sessions;
-    ++per_ip[ip];
-    active.insert(state);
-    active_gauge.set(sessions);
-    return true;
-  }
-  void release(const std::string& ip, const std::shared_ptr<connection_state>& state) {
-    std::lock_guard lock(mutex);
-    --sessions;
-    if (--per_ip[ip] <= 0) per_ip.erase(ip);
-    active.erase(state);
-    active_gauge.set(sessions);
-  }
+  net::session_registry<connection_state> registry{cfg.max_sessions, cfg.max_sessions_per_ip, active_gauge};
 
   session_settings settings_for(listener_kind kind) const {
     session_settings s;
@@ -220,6 +169,13 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
     return f;
   }
 
+  // A connection's coroutine, keeping the service alive until it ends (the accept loops hold no reference: the
+  // service may go while an accept is pending).
+  static asio::awaitable<void> serve_connection(std::shared_ptr<impl> self, listener_kind kind,
+                                                std::shared_ptr<connection_state> c) {
+    co_await self->run_connection(kind, std::move(c));
+  }
+
   asio::awaitable<void> run_connection(listener_kind kind, std::shared_ptr<connection_state> state) {
     boost::system::error_code ec;
     auto remote = state->socket.remote_endpoint(ec);
@@ -228,7 +184,7 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
     connections_total.inc();
     peer_facts peer{ip, remote.port(), new_session_id()};
     session s(settings_for(kind), deps.pol, peer);
-    if (!admit(ip, state)) {
+    if (!registry.admit(ip, state)) {
       refused_busy.inc();
       s.log().warn("smtp.refused.busy", {{"client", ip}});
       std::string busy = proto::format_reply(421, "4.7.0", deps.hostname + " Error: too many connections");
@@ -239,7 +195,7 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
       impl* self;
       std::string ip;
       std::shared_ptr<connection_state> state;
-      ~release_guard() { self->release(ip, state); }
+      ~release_guard() { self->registry.release(ip, state); }
     } guard{this, ip, state};
     s.log().info("smtp.connect", {{"client", ip}, {"port", remote.port()}, {"listener", name(kind)}});
 
@@ -284,73 +240,33 @@ service::service(asio::io_context& io, config cfg, service_deps deps)
 service::~service() { stop(); }
 
 std::string service::start() {
-  auto add = [&](listener_kind kind, const endpoint& e) -> std::string {
-    boost::system::error_code ec;
-    auto address = asio::ip::make_address(e.host, ec);
-    if (ec) return std::string(name(kind)) + " listener: bad address " + e.host;
-    auto acceptor = std::make_unique<tcp::acceptor>(impl_->io);
-    tcp::endpoint ep(address, e.port);
-    acceptor->open(ep.protocol(), ec);
-    if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) acceptor->bind(ep, ec);
-    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return std::string(name(kind)) + " listener " + e.host + ":" + std::to_string(e.port) + ": " + ec.message();
-    impl_->listeners.push_back({kind, std::move(acceptor)});
-    return {};
-  };
+  auto& l = impl_->listeners;
   for (const auto& e : impl_->cfg.mx)
-    if (auto err = add(listener_kind::mx, e); !err.empty()) return err;
-  for (const auto& e : impl_->cfg.submission)
-    if (auto err = add(listener_kind::submission, e); !err.empty()) return err;
-  for (const auto& e : impl_->cfg.submissions)
-    if (auto err = add(listener_kind::submissions, e); !err.empty()) return err;
+    if (auto err = l.add(impl_->io, listener_kind::mx, name(listener_kind::mx), e.host, e.port); !err.empty()) return err;
+  for (const auto& e : impl_->cfg.submission) {
+    auto err = l.add(impl_->io, listener_kind::submission, name(listener_kind::submission), e.host, e.port);
+    if (!err.empty()) return err;
+  }
+  for (const auto& e : impl_->cfg.submissions) {
+    auto err = l.add(impl_->io, listener_kind::submissions, name(listener_kind::submissions), e.host, e.port);
+    if (!err.empty()) return err;
+  }
   if (!impl_->deps.tls.current()) {
     return "SMTP needs [tls] certificate and key: STARTTLS is mandatory on every listener";
   }
-  for (auto& l : impl_->listeners) {
-    auto ep = l.acceptor->local_endpoint();
-    impl_->log.info("smtp.listening", {{"listener", name(l.kind)}, {"address", ep.address().to_string()},
-                                      {"port", ep.port()}});
-    asio::co_spawn(impl_->io, impl_->accept_loop(l.kind, *l.acceptor), [log = impl_->log](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        log.error("smtp.accept_loop.crashed", {{"reason", ex.what()}});
-      }
-    });
-  }
+  l.start(impl_->io, impl_->log, "smtp", [self = impl_.get()](listener_kind kind, net::tcp::socket socket) {
+    return impl::serve_connection(self->shared_from_this(), kind, std::make_shared<connection_state>(std::move(socket)));
+  });
   return {};
 }
 
 void service::stop() {
-  std::set<std::shared_ptr<connection_state>> sessions;
-  {
-    std::lock_guard lock(impl_->mutex);
-    if (impl_->stopping) return;
-    impl_->stopping = true;
-    sessions = impl_->active;
-  }
-  for (auto& l : impl_->listeners) {
-    boost::system::error_code ignored;
-    l.acceptor->close(ignored);
-  }
-  for (const auto& s : sessions) {
-    asio::post(s->socket.get_executor(), [s] {
-      s->shutting_down = true;
-      boost::system::error_code ignored;
-      s->socket.cancel(ignored);
-    });
-  }
+  if (impl_->registry.stop()) impl_->listeners.close();
 }
 
 std::vector<service::bound_endpoint> service::bound() const {
   std::vector<bound_endpoint> out;
-  for (const auto& l : impl_->listeners) {
-    boost::system::error_code ec;
-    auto ep = l.acceptor->local_endpoint(ec);
-    if (!ec) out.push_back({std::string(name(l.kind)), ep.address().to_string(), ep.port()});
-  }
+  for (const auto& b : impl_->listeners.bound()) out.push_back({b.label, b.address, b.port});
   return out;
 }
 
