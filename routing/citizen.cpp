@@ -4,6 +4,7 @@
 
 #include "common/ascii.hpp"
 #include "common/config.hpp"
+#include "common/mime_text.hpp"
 #include "routing/classify.hpp"
 #include "storage/kv.hpp"
 #include "storage/schema.hpp"
@@ -115,7 +116,7 @@ header_facts read_headers(std::string_view message) {
   std::string name, value;
   auto flush = [&] {
     if (name.empty()) return;
-    if (iequal(name, "Subject") && !out.subject) out.subject = std::string(trim(value));
+    if (iequal(name, "Subject") && !out.subject) out.subject = common::decode_header_text(trim(value));
     if (iequal(name, "X-MSS-MES") && !out.mss_mes) out.mss_mes = std::string(trim(value));
     if (iequal(name, "Reply-To") && !out.reply_to) out.reply_to = first_address(value);
     name.clear();

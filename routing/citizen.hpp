@@ -54,12 +54,12 @@ struct config {
 // ---- the closing marks ----
 // The header fields the rules read, from the message's header block (unfolded; the first occurrence of each).
 struct header_facts {
-  std::optional<std::string> subject;
+  std::optional<std::string> subject;   // RFC 2047 encoded words decoded (mail clients encode accented subjects)
   std::optional<std::string> mss_mes;   // X-MSS-MES
   std::optional<std::string> reply_to;  // the address of Reply-To (the first one), lowercased
 };
 header_facts read_headers(std::string_view message);
-// "[FIN]" exactly (capitals, brackets) anywhere in the subject.
+// "[FIN]" exactly (capitals, brackets) anywhere in the (decoded) subject.
 bool subject_closes(std::string_view subject);
 // The subject closes, or X-MSS-MES is FIN (trimmed, case-insensitive).
 bool closes(const header_facts& h);

@@ -1,10 +1,7 @@
-// Text of header fields and bodies as SEARCH and SORT need it (RFC 3501 §6.4.4, RFC 5256): RFC 2047 encoded words,
-// a few charsets to UTF-8, case folding, RFC 5322 dates, RFC 5256 base subjects, and the base64 and
-// quoted-printable transfer decodings (RFC 2045 §6.7, §6.8).
-//
-// ENVELOPE and BODYSTRUCTURE never go through these: IMAP sends header text raw. Charsets converted to UTF-8:
-// UTF-8 and US-ASCII (kept), ISO-8859-1, ISO-8859-15 and Windows-1252 (what French mail holds besides UTF-8);
-// others are kept as decoded bytes (a search for ASCII text still finds them).
+// Text of header fields and bodies as SEARCH and SORT need it (RFC 3501 §6.4.4, RFC 5256): case folding, RFC 5322
+// dates and RFC 5256 base subjects. RFC 2047 encoded words, charsets to UTF-8 and the transfer decodings are in
+// common/mime_text.hpp (routing reads subjects too). ENVELOPE and BODYSTRUCTURE never go through these: IMAP sends
+// header text raw.
 //
 // Folding (fold()): ASCII letters to lower case, and the UTF-8 continuation bytes 0x80..0x9E to 0xA0..0xBE. The
 // second rule folds the Latin-1 Supplement (É -> é: C3 89 -> C3 A9) and the basic Cyrillic capitals byte by byte,
@@ -18,14 +15,15 @@
 #include <string>
 #include <string_view>
 
+#include "common/mime_text.hpp"
+
 namespace mssgw::imap::mime {
 
-// RFC 2047 encoded words (Q and B) decoded and converted to UTF-8; white space between adjacent encoded words
-// dropped (§6.2); malformed words left as they are. Runs of CR, LF and TAB become single spaces.
-std::string decode_header_text(std::string_view raw);
-
-// `bytes` in `charset` (case-insensitive name) to UTF-8; unknown charsets give the bytes unchanged.
-std::string to_utf8(std::string_view bytes, std::string_view charset);
+// RFC 2047 decoding, charsets and transfer decodings: common/mime_text.hpp (routing reads subjects too).
+using common::decode_header_text;
+using common::to_utf8;
+using common::decode_base64;
+using common::decode_quoted_printable;
 
 inline unsigned char fold_byte(unsigned char c) {
   if (c >= 'A' && c <= 'Z') return static_cast<unsigned char>(c + 32);
@@ -45,10 +43,5 @@ std::optional<sent_date> parse_rfc5322_date(std::string_view text);
 
 // RFC 5256 §2.1 base subject, from the decoded UTF-8 subject, folded for i;ascii-casemap comparisons.
 std::string base_subject(std::string_view subject);
-
-// Transfer decodings. Invalid input is decoded as far as it makes sense (base64: non-alphabet octets skipped;
-// quoted-printable: a malformed "=" kept as it is), as mail readers do.
-std::string decode_base64(std::string_view in);
-std::string decode_quoted_printable(std::string_view in, bool header_q = false);  // header_q: "_" is a space
 
 }  // namespace mssgw::imap::mime

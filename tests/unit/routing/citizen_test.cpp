@@ -85,6 +85,24 @@ TEST_CASE("citizen: closing marks and the headers they are read from", "[citizen
   CHECK_FALSE(with_closing_header("Subject: bilan\r\n\r\n"));
 }
 
+TEST_CASE("citizen: [FIN] in RFC 2047 encoded subjects (mail clients encode accented subjects)", "[citizen]") {
+  using routing::citizen::closes;
+  using routing::citizen::read_headers;
+  // "Compte-rendu échographie [FIN]" in B encoding: [FIN] is invisible in the raw bytes.
+  CHECK(closes(read_headers("Subject: =?UTF-8?B?Q29tcHRlLXJlbmR1IMOpY2hvZ3JhcGhpZSBbRklOXQ==?=\r\n\r\n")));
+  CHECK(*read_headers("Subject: =?UTF-8?B?Q29tcHRlLXJlbmR1IMOpY2hvZ3JhcGhpZSBbRklOXQ==?=\r\n\r\n").subject == "Compte-rendu échographie [FIN]");
+  CHECK_FALSE(closes(read_headers("Subject: =?UTF-8?B?Q29tcHRlLXJlbmR1IMOpY2hvZ3JhcGhpZSBbZmluXQ==?=\r\n\r\n")));  // [fin]
+  // Q encoding, folded over two encoded words, in ISO-8859-1.
+  CHECK(closes(read_headers("Subject: =?ISO-8859-1?Q?Bilan_=E9chographie_[F?=\r\n =?ISO-8859-1?Q?IN]?=\r\n\r\n")));
+  CHECK(closes(read_headers("Subject: =?utf-8?q?=5BFIN=5D?= suivi\r\n\r\n")));
+  // A malformed encoded word is read as it is.
+  CHECK(closes(read_headers("Subject: =?UTF-8?X?abc?= [FIN]\r\n\r\n")));
+
+  auto added = routing::citizen::with_closing_header("Subject: =?UTF-8?B?Q29tcHRlLXJlbmR1IMOpY2hvZ3JhcGhpZSBbRklOXQ==?=\r\n\r\nbody\r\n");
+  REQUIRE(added);
+  CHECK(added->starts_with("X-MSS-MES: FIN\r\nSubject: =?UTF-8?B?Q29tcHRlLXJlbmR1IMOpY2hvZ3JhcGhpZSBbRklOXQ==?=\r\n"));  // the subject left as it was
+}
+
 TEST_CASE("citizen: conversations open, close and reopen", "[citizen]") {
   namespace conv = routing::citizen::conversations;
   auto store = storage::make_memory_store();
