@@ -36,6 +36,7 @@ DUPONT, DUPONT_ID = "dupont@alpha.mssante.test", "810001234567"
 SECRETARIAT = "secretariat@alpha.mssante.test"
 PHARMACY = "pharmacie@alpha.mssante.test"
 MARTIN, MARTIN_ID = "martin@alpha.mssante.test", "810009999999"
+DURAND, DURAND_ID = "durand@gamma.mssante.test", "810007777777"
 INS = "146026322000196"             # the ANS documentation's example
 CORSICAN = "28505" + "2A" + "123456"  # sex, year, month, Corsica's 2A, commune, order; key computed below
 PATIENT = f"{INS}@{CITIZEN}"
@@ -47,7 +48,7 @@ def with_key(thirteen):
 
 
 CORSICAN = with_key(CORSICAN)
-PASSWORDS = {DUPONT_ID: "pw-dupont", MARTIN_ID: "pw-martin", INS: "pw-patient", CORSICAN: "pw-corse"}
+PASSWORDS = {DUPONT_ID: "pw-dupont", MARTIN_ID: "pw-martin", DURAND_ID: "pw-durand", INS: "pw-patient", CORSICAN: "pw-corse"}
 
 
 def plain(user):
@@ -100,7 +101,7 @@ def whitelist_with_citizen_domain(path):
 
 
 tmp = tempfile.mkdtemp(prefix="mssgw-citizen-")
-alpha = beta = None
+alpha = beta = gamma = None
 try:
     whitelist = whitelist_with_citizen_domain(os.path.join(tmp, "whitelist.xml"))
     alpha = MssgwOperator(rep, MSSGW, pki, "alpha", tmp, whitelist=whitelist, passwords=PASSWORDS,
@@ -112,8 +113,14 @@ try:
                        extra=f'[citizen]\ndomain = "{CITIZEN}"\nrole = "relay"\n')
     beta.write_config({"alpha.mssante.test": alpha.mx_port}, smtp_extra=big,
                       extra=f'[citizen]\ndomain = "{CITIZEN}"\nrole = "host"\npharmacies = ["{PHARMACY}"]\n')
+    # gamma: an operator whose relay does not know the citizen domain (no [citizen] section: it treats it as any
+    # whitelisted domain), so the refusals happen at the citizen domain's MX and come back as DSNs.
+    gamma = MssgwOperator(rep, MSSGW, pki, "gamma", tmp, whitelist=whitelist, passwords=PASSWORDS,
+                          bals=[(DURAND, DURAND_ID)])
+    gamma.write_config({CITIZEN: beta.mx_port}, smtp_extra=big)
     alpha.start()
     beta.start()
+    gamma.start()
     ctx = pki.client_context()
 
     def professional_sends(subject, to=PATIENT, headers=None, sender=DUPONT, idnat=DUPONT_ID, size=0):
@@ -228,6 +235,37 @@ try:
                   context=ctx, auth=plain(DUPONT_ID))
     rep.check(r.accepted, "the 25 MB limit applies to citizen messages only", r)
 
+    # ---- structured bounces (RFC 3464) when the citizen domain's MX refuses what a relay accepted ---------------
+    def bounce_for(address, subject):
+        return gamma.wait_for(DURAND_ID, lambda m: b"multipart/report" in m and address.encode() in m
+                              and f"Subject: {subject}".encode() in m, 60)
+
+    def dsn_field(dsn, name):
+        found = re.search(rb"\r\n" + name.encode() + rb": ([^\r]*(?:\r\n[ \t][^\r]*)*)", dsn or b"")
+        return re.sub(rb"\r\n[ \t]+", b" ", found.group(1)).decode() if found else ""
+
+    wrong_key = f"146026322000197@{CITIZEN}"
+    r = smtp_send(HOST, gamma.submission_port, DURAND, [wrong_key, PATIENT],
+                  make_message(DURAND, PATIENT, subject="cle fausse"), context=ctx, auth=plain(DURAND_ID))
+    rep.check(r.accepted, "gamma (no citizen role) accepts a message to a wrong-key INS and a valid one", r)
+    dsn = bounce_for(wrong_key, "cle fausse")
+    status_part = dsn.split(b"message/delivery-status", 1)[1].split(b"\r\n--", 1)[0] if dsn else b""
+    rep.check(dsn is not None and dsn_field(dsn, "Status") == "5.1.3" and dsn_field(dsn, "Action") == "failed"
+              and "key" in dsn_field(dsn, "Diagnostic-Code") and PATIENT.encode() not in status_part,
+              "invalid patient address: DSN Action failed, Status 5.1.3, the citizen MX's reason, only that recipient",
+              dsn[:1500] if dsn else gamma.log_tail(20))
+    rep.check(beta.wait_for(INS, subject_is("cle fausse"), 30) is not None,
+              "the valid patient of the same message gets it")
+    r = smtp_send(HOST, gamma.submission_port, DURAND, [PATIENT],
+                  make_message(DURAND, PATIENT, subject="trop gros via gamma", size=limit + 1024), context=ctx,
+                  auth=plain(DURAND_ID))
+    rep.check(r.accepted, "gamma accepts a message just over 25 MB to a patient (its own limit is 30 MiB)", r)
+    dsn = bounce_for(PATIENT, "trop gros via gamma")
+    rep.check(dsn is not None and dsn_field(dsn, "Status") == "5.3.4" and "552" in dsn_field(dsn, "Diagnostic-Code"),
+              "size exceeded: DSN Status 5.3.4 with the citizen MX's 552", dsn[:1500] if dsn else gamma.log_tail(20))
+    rep.check(dsn is not None and len(dsn) < 1024 * 1024,
+              "the size DSN returns the headers only, not the 25 MB", len(dsn or b""))
+
     # ---- state kept across a restart (kill -9) -----------------------------------------------------------------
     r = professional_sends("derniere [FIN]")
     rep.check(r.accepted and wait_closed(beta), "a last [FIN] closes the conversation before the crash", r)
@@ -255,11 +293,11 @@ except SystemExit:
 except Exception:
     import traceback
     rep.check(False, "the test ran to the end", traceback.format_exc())
-    for op in (alpha, beta):
+    for op in (alpha, beta, gamma):
         if op:
             print(f"--- {op.name} log tail ---\n{op.log_tail(40)}")
 finally:
-    for op in (alpha, beta):
+    for op in (alpha, beta, gamma):
         if op:
             op.stop()
     if os.environ.get("MSSGW_KEEP_TMP") != "1":
