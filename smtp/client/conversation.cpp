@@ -104,6 +104,15 @@ conversation::conversation(settings s, envelope env, std::shared_ptr<const std::
   if (!body_) body_ = std::make_shared<const std::string>();
 }
 
+conversation::conversation(settings s, envelope env, std::shared_ptr<const std::string> body,
+                           const server_extensions& server)
+    : conversation(std::move(s), std::move(env), std::move(body)) {
+  ext_ = server;
+  tls_active_ = true;
+  resumed_ = true;
+  phase_ = phase::resume;
+}
+
 std::string_view conversation::phase_name() const {
   switch (phase_) {
     case phase::greeting: return "greeting";
@@ -116,6 +125,9 @@ std::string_view conversation::phase_name() const {
     case phase::data: return "data";
     case phase::dot: return "end of data";
     case phase::dot_discard: return "end of data";
+    case phase::resume: return "resume";
+    case phase::rset: return "rset";
+    case phase::parked: return "parked";
     case phase::quit: return "quit";
     case phase::done: return "done";
   }
@@ -138,6 +150,11 @@ step conversation::next_read(std::size_t consumed) const {
 }
 
 step conversation::feed(std::string_view input, std::string& out) {
+  if (phase_ == phase::resume) {
+    start_transaction(out);
+    if (phase_ == phase::parked) return {step::kind::park, 0, timeout_kind::command};
+    return next_read(0);
+  }
   std::size_t consumed = 0;
   for (;;) {
     if (phase_ == phase::done) return {step::kind::close, consumed, timeout_kind::command};
@@ -160,6 +177,11 @@ step conversation::feed(std::string_view input, std::string& out) {
                  "x-mssgw; the server sent data after its STARTTLS reply (possible injection)");
       phase_ = phase::done;
       return {step::kind::close, consumed, timeout_kind::command};
+    }
+    if (s.next == step::kind::park && consumed < input.size()) {
+      // Bytes after the RSET reply: the stream is not clean enough to carry another transaction.
+      quit(out);
+      return next_read(consumed);
     }
     if (s.next != step::kind::read || phase_ == phase::done) {
       s.consumed = consumed;
@@ -188,7 +210,8 @@ step conversation::tls_ready(const tls_verdict& verdict, std::string& out) {
 
 void conversation::io_failed(io_error kind, std::string_view detail) {
   if (phase_ == phase::done) return;
-  if (phase_ == phase::quit) {  // every result is already known
+  io_failed_ = true;
+  if (phase_ == phase::quit || phase_ == phase::rset || phase_ == phase::parked) {  // every result is already known
     phase_ = phase::done;
     return;
   }
@@ -237,6 +260,41 @@ bool conversation::any_accepted() const {
 void conversation::quit(std::string& out) {
   out += "QUIT\r\n";
   phase_ = phase::quit;
+}
+
+void conversation::end_transaction(std::string& out) {
+  if (!settings_.park) {
+    quit(out);
+    return;
+  }
+  out += "RSET\r\n";  // RFC 5321 §4.1.1.5: a clean state, and proof that the server still answers
+  phase_ = phase::rset;
+}
+
+void conversation::start_transaction(std::string& out) {
+  // A refusal found before MAIL: on a resumed session nothing was sent, so it stays parked as clean as it was.
+  auto refuse = [&](std::uint16_t code, const char* enhanced, std::string diagnostic) {
+    settle_all(outcome::failed, code, enhanced, std::move(diagnostic));
+    if (phase_ == phase::resume) {
+      phase_ = phase::parked;
+    } else {
+      quit(out);
+    }
+  };
+  // RFC 1870 §6.1: a message over the server's fixed limit will not be accepted there: a permanent failure.
+  if (ext_.size && ext_.max_size > 0 && body_->size() > ext_.max_size) {
+    refuse(552, "5.3.4", "x-mssgw; message size " + std::to_string(body_->size()) +
+                             " exceeds the limit of the server (" + std::to_string(ext_.max_size) + ")");
+    return;
+  }
+  // RFC 6531 §3.4: an address with UTF-8 cannot be given to a server without SMTPUTF8.
+  bool utf8 = has_8bit(env_.sender);
+  for (const auto& rc : env_.recipients) utf8 = utf8 || has_8bit(rc.address);
+  if (utf8 && !ext_.smtputf8) {
+    refuse(553, "5.6.7", "x-mssgw; the server does not support SMTPUTF8 addresses");
+    return;
+  }
+  send_mail(out);
 }
 
 std::string conversation::mail_command() const {
@@ -355,29 +413,14 @@ step conversation::on_reply(const proto::reply& r, std::string& out) {
         break;
       }
       ext_ = parse_ehlo(r);
-      // RFC 1870 §6.1: a message over the server's fixed limit will not be accepted there: a permanent failure.
-      if (ext_.size && ext_.max_size > 0 && body_->size() > ext_.max_size) {
-        settle_all(outcome::failed, 552, "5.3.4",
-                   "x-mssgw; message size " + std::to_string(body_->size()) + " exceeds the limit of the server (" +
-                       std::to_string(ext_.max_size) + ")");
-        quit(out);
-        break;
-      }
-      // RFC 6531 §3.4: an address with UTF-8 cannot be given to a server without SMTPUTF8.
-      bool utf8 = has_8bit(env_.sender);
-      for (const auto& rc : env_.recipients) utf8 = utf8 || has_8bit(rc.address);
-      if (utf8 && !ext_.smtputf8) {
-        settle_all(outcome::failed, 553, "5.6.7", "x-mssgw; the server does not support SMTPUTF8 addresses");
-        quit(out);
-        break;
-      }
-      send_mail(out);
+      start_transaction(out);
       break;
     }
 
     case phase::mail:
       mail_answered_ = true;
       mail_ok_ = ok;
+      if (resumed_ && r.code == 421) closed_while_parked_ = true;
       if (!ok) settle_all_with(r);  // 4xx: every recipient deferred; 5xx: failed
       if (pipelined_) {
         phase_ = env_.recipients.empty() ? phase::data : phase::rcpt;
@@ -385,7 +428,7 @@ step conversation::on_reply(const proto::reply& r, std::string& out) {
         out += rcpt_command(env_.recipients[0]);
         phase_ = phase::rcpt;
       } else {
-        quit(out);
+        end_transaction(out);
       }
       break;
 
@@ -408,7 +451,7 @@ step conversation::on_reply(const proto::reply& r, std::string& out) {
         out += "DATA\r\n";
         phase_ = phase::data;
       } else {
-        quit(out);
+        end_transaction(out);
       }
       break;
     }
@@ -425,23 +468,33 @@ step conversation::on_reply(const proto::reply& r, std::string& out) {
         break;
       }
       if (mail_ok_) settle_all_with(r);  // the accepted recipients get the DATA refusal
-      quit(out);
+      end_transaction(out);
       break;
 
     case phase::dot:
       settle_all_with(r);  // RFC 5321 §4.1.1.4: one reply for every accepted recipient
-      quit(out);
+      end_transaction(out);
       break;
 
     case phase::dot_discard:
-      quit(out);
+      end_transaction(out);
       break;
+
+    case phase::rset:
+      if (!ok) {
+        quit(out);
+        break;
+      }
+      phase_ = phase::parked;
+      return {step::kind::park, 0, timeout_kind::command};
 
     case phase::quit:
       phase_ = phase::done;
       return {step::kind::close, 0, timeout_kind::command};
 
     case phase::handshake:
+    case phase::resume:
+    case phase::parked:
     case phase::done:
       break;
   }

@@ -7,6 +7,8 @@
 //     read       read more (with the timeout s.timeout) and feed again
 //     start_tls  run the TLS handshake, check the server certificate (trust space), call tls_ready(verdict)
 //     close      close the connection: results() are final
+//     park       results() are final and the connection is clean and idle (settings::park): keep it for the next
+//                message to the same destination (connection_cache, delivery.hpp), or send QUIT and close
 //   On a read/write error, a timeout or a failed handshake: call io_failed(); results() are then final.
 //
 // The session refuses to go on in plaintext: no STARTTLS in the EHLO reply is a temporary failure (mssante/README
@@ -14,6 +16,11 @@
 // recipient that reply; RCPT replies are per recipient. 2xx delivered, 5xx failed, anything else deferred. A failure
 // on the first read after the TLS handshake is reported as our client certificate being refused (TLS 1.3 sends
 // that alert after the handshake, deps.md §1.6).
+//
+// Connection reuse (settings::park, as Postfix's connection cache): at the end of a transaction the conversation
+// sends RSET instead of QUIT; its 250 parks the session. A conversation built from a parked session's extensions
+// starts at MAIL FROM (the first feed() sends it); if the connection turns out to be dead before MAIL is answered,
+// stale() says so and the driver delivers over a new connection instead (nothing was sent that could count).
 //
 // retry_elsewhere(): true when the session ended before any MAIL command was answered (connection, greeting, EHLO,
 // STARTTLS, TLS or trust-space failure): the driver then tries the next MX address (RFC 5321 §5.1).
@@ -70,7 +77,7 @@ struct recipient_result {
 };
 
 struct step {
-  enum class kind : std::uint8_t { read, start_tls, close } next = kind::read;
+  enum class kind : std::uint8_t { read, start_tls, close, park } next = kind::read;
   std::size_t consumed = 0;
   timeout_kind timeout = timeout_kind::command;
 };
@@ -90,9 +97,13 @@ class conversation {
   struct settings {
     std::string helo_name = "localhost";
     proto::reply_limits limits{};
+    bool park = false;  // end transactions with RSET and park the session, instead of QUIT
   };
   // `body` is the message (CRLF line ends); it is shared, not copied, until DATA.
   conversation(settings s, envelope env, std::shared_ptr<const std::string> body);
+  // A new transaction on a parked session (TLS active, `server` as its EHLO over TLS said): the first feed()
+  // sends MAIL FROM.
+  conversation(settings s, envelope env, std::shared_ptr<const std::string> body, const server_extensions& server);
 
   step feed(std::string_view input, std::string& out);
   // After the handshake: `verdict` says whether the server's certificate is acceptable for the domain. Returns the
@@ -105,6 +116,11 @@ class conversation {
   const std::vector<recipient_result>& results() const { return results_; }
   bool retry_elsewhere() const { return !mail_answered_; }
   bool done() const { return phase_ == phase::done; }
+  // The session is parked: results are final and the connection may carry another transaction.
+  bool parked() const { return phase_ == phase::parked; }
+  // A resumed session whose connection failed before MAIL was answered, or whose MAIL got 421 (the server closed
+  // the idle session, RFC 5321 §3.8): nothing was delivered; use a new connection.
+  bool stale() const { return resumed_ && ((io_failed_ && !mail_answered_) || closed_while_parked_); }
   // The first read after the handshake failed: the server most likely refused our client certificate.
   bool client_certificate_refused() const { return certificate_refused_; }
   const server_extensions& extensions() const { return ext_; }
@@ -114,7 +130,7 @@ class conversation {
 
  private:
   enum class phase : std::uint8_t {
-    greeting, ehlo, starttls, handshake, ehlo_tls, mail, rcpt, data, dot, dot_discard, quit, done
+    greeting, ehlo, starttls, handshake, ehlo_tls, resume, mail, rcpt, data, dot, dot_discard, rset, parked, quit, done
   };
   step on_reply(const proto::reply& r, std::string& out);
   void send_mail(std::string& out);
@@ -122,6 +138,10 @@ class conversation {
   std::string rcpt_command(const envelope::recipient& r) const;
   void send_body(std::string& out);
   void quit(std::string& out);
+  // The transaction is over (every result known): RSET to park the session, or QUIT.
+  void end_transaction(std::string& out);
+  // The checks before MAIL (RFC 1870 SIZE, RFC 6531), then MAIL (and the pipelined RCPTs and DATA).
+  void start_transaction(std::string& out);
   // Gives every recipient without a final result this outcome.
   void settle_all(outcome o, std::uint16_t code, std::string enhanced, std::string diagnostic);
   void settle_all_with(const proto::reply& r);
@@ -139,6 +159,9 @@ class conversation {
   bool first_read_after_tls_ = false;
   bool certificate_refused_ = false;
   bool mail_answered_ = false;
+  bool resumed_ = false;
+  bool closed_while_parked_ = false;
+  bool io_failed_ = false;
   bool pipelined_ = false;
   bool mail_ok_ = false;
   std::size_t next_rcpt_ = 0;  // next recipient whose RCPT reply is expected

@@ -19,18 +19,18 @@
 #include "trustspace/whitelist.hpp"
 
 namespace mssgw::smtp::client {
-namespace {
 
 using tcp = asio::ip::tcp;
 
 // The socket of one session and its deadline. Timer handlers hold a shared_ptr and check the generation, so a
 // deadline that fired just as its operation completed cannot cancel the next operation.
-struct connection : std::enable_shared_from_this<connection> {
-  explicit connection(const asio::any_io_executor& ex) : socket(ex), timer(ex) {}
+struct outbound_connection : std::enable_shared_from_this<outbound_connection> {
+  explicit outbound_connection(const asio::any_io_executor& ex) : socket(ex), timer(ex) {}
   tcp::socket socket;
   std::optional<asio::ssl::stream<tcp::socket>> tls;  // after STARTTLS (the socket is moved into it)
   tcp::socket* active = &socket;  // the lowest layer in use; lives as long as the connection
-  asio::steady_timer timer;
+  asio::steady_timer timer;  // bound to the executor of the coroutine using the connection (rebound at reuse)
+  std::chrono::steady_clock::time_point opened = std::chrono::steady_clock::now();
   std::uint64_t generation = 0;
   bool timed_out = false;
   bool cancelled = false;
@@ -57,25 +57,27 @@ struct connection : std::enable_shared_from_this<connection> {
   }
 };
 
+namespace {
+
 // What the last I/O failure means for the conversation.
-io_error classify(const boost::system::error_code& ec, const connection& c) {
+io_error classify(const boost::system::error_code& ec, const outbound_connection& c) {
   if (c.timed_out) return io_error::timeout;
   if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) return io_error::closed;
   return io_error::other;
 }
 
-std::string describe(const boost::system::error_code& ec, const connection& c) {
+std::string describe(const boost::system::error_code& ec, const outbound_connection& c) {
   if (c.cancelled) return "delivery cancelled (shutdown)";
   if (c.timed_out) return "timed out";
   return ec.message();
 }
 
-enum class drive_end { close, start_tls };
+enum class drive_end { close, start_tls, park };
 
 // Runs the conversation over `stream` until it closes or asks for TLS.
 template <class Stream>
 asio::awaitable<drive_end> drive(Stream& stream, conversation& conv, std::string& in, std::string& out,
-                                 connection& conn, const timeouts& limits) {
+                                 outbound_connection& conn, const timeouts& limits) {
   std::array<char, 16 * 1024> chunk;
   for (;;) {
     step s = conv.feed(in, out);
@@ -98,6 +100,7 @@ asio::awaitable<drive_end> drive(Stream& stream, conversation& conv, std::string
     out.clear();
     if (s.next == step::kind::close) co_return drive_end::close;
     if (s.next == step::kind::start_tls) co_return drive_end::start_tls;
+    if (s.next == step::kind::park) co_return drive_end::park;
     boost::system::error_code ec;
     conn.arm(limits.of(s.timeout));
     std::size_t n = co_await stream.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
@@ -116,11 +119,71 @@ std::string verify_error(SSL* ssl) {
   return X509_verify_cert_error_string(v);
 }
 
+}  // namespace
+
+// A TLS session between transactions. Everything it does while parked (the idle deadline, the QUIT) runs on the
+// executor of its socket; the delivery that takes it rebinds the connection's timer to its own.
+struct parked_session {
+  parked_session(std::shared_ptr<outbound_connection> c, target t, server_extensions e, std::optional<trustspace::dn> dn)
+      : conn(std::move(c)), where(std::move(t)), ext(e), server_dn(std::move(dn)), idle(conn->active->get_executor()) {}
+
+  std::shared_ptr<outbound_connection> conn;  // conn->tls engaged
+  target where;
+  server_extensions ext;  // from the EHLO over TLS
+  std::optional<trustspace::dn> server_dn;
+  std::string tls_version, tls_cipher, peer_subject;
+  std::chrono::steady_clock::time_point parked_at{};
+  asio::steady_timer idle;
+  bool closed = false;
+
+  void shut() {
+    if (closed) return;
+    closed = true;
+    boost::system::error_code ignored;
+    idle.cancel();
+    conn->active->close(ignored);
+  }
+};
+
+namespace {
+
+// Ends a parked (or parkable) session politely: QUIT, then close once written or after a second.
+void close_parked(std::shared_ptr<parked_session> ps) {
+  auto text = std::make_shared<const std::string>("QUIT\r\n");
+  ps->idle.expires_after(std::chrono::seconds(1));
+  ps->idle.async_wait([ps](const boost::system::error_code& ec) {
+    if (!ec) ps->shut();
+  });
+  asio::async_write(*ps->conn->tls, asio::buffer(*text),
+                    [ps, text](const boost::system::error_code&, std::size_t) { ps->shut(); });
+}
+
+// After the conversation over TLS: parks the session in the cache when it ended clean (RSET answered), else
+// closes it.
+void finish_tls_session(const delivery_request& req, const std::shared_ptr<outbound_connection>& conn, const target& where,
+                        const conversation& conv, drive_end end, const std::string& unread,
+                        const delivery_result& result, std::optional<trustspace::dn> server_dn) {
+  if (end != drive_end::park) {
+    boost::system::error_code ignored;
+    conn->active->close(ignored);
+    return;
+  }
+  auto ps = std::make_shared<parked_session>(conn, where, conv.extensions(), std::move(server_dn));
+  ps->tls_version = result.tls_version;
+  ps->tls_cipher = result.tls_cipher;
+  ps->peer_subject = result.peer_subject;
+  if (req.cache && !conn->cancelled && unread.empty()) {
+    req.cache->put(req.domain, std::move(ps));
+  } else {
+    close_parked(std::move(ps));
+  }
+}
+
 // One session with one address. Fills `result` from the conversation.
 asio::awaitable<void> session(const delivery_request& req, const target& t, conversation& conv,
                               delivery_result& result, const std::shared_ptr<cancel_scope>& cancel) {
   auto ex = co_await asio::this_coro::executor;
-  auto conn = std::make_shared<connection>(ex);
+  auto conn = std::make_shared<outbound_connection>(ex);
   cancel->on_cancel([conn, ex] { asio::post(ex, [conn] { conn->abort(); }); });
   struct uninstall {
     cancel_scope& c;
@@ -218,7 +281,6 @@ asio::awaitable<void> session(const delivery_request& req, const target& t, conv
   step s = conv.tls_ready(verdict, out);
   (void)s;  // drive() feeds again with the empty input: the conversation answers "read" after sending `out`
   end = co_await drive(tls, conv, in, out, *conn, req.limits);
-  (void)end;
   if (conv.client_certificate_refused()) {
     result.certificate_refused = true;
     log.error("queue.tls.client_certificate_refused",
@@ -226,11 +288,117 @@ asio::awaitable<void> session(const delivery_request& req, const target& t, conv
                {"detail", conv.results().empty() ? std::string() : conv.results().front().diagnostic},
                {"hint", "the server refused our certificate: check [tls] certificate, its chain and validity"}});
   }
-  boost::system::error_code ignored;
-  tls.next_layer().close(ignored);
+  finish_tls_session(req, conn, t, conv, end, in, result, std::move(server_dn));
+}
+
+// A transaction on a parked session (the conversation was built from its extensions).
+asio::awaitable<void> resumed_session(const delivery_request& req, std::shared_ptr<parked_session> ps,
+                                      conversation& conv, delivery_result& result,
+                                      const std::shared_ptr<cancel_scope>& cancel) {
+  auto ex = co_await asio::this_coro::executor;
+  auto conn = ps->conn;
+  conn->timer = asio::steady_timer(ex);  // its handlers must run where this coroutine runs
+  conn->timed_out = false;
+  cancel->on_cancel([conn, ex] { asio::post(ex, [conn] { conn->abort(); }); });
+  struct uninstall {
+    cancel_scope& c;
+    ~uninstall() { c.on_cancel(nullptr); }
+  } guard{*cancel};
+
+  result.remote_mta = ps->where.host;
+  result.remote_address = ps->where.address + ":" + std::to_string(ps->where.port);
+  result.tls_version = ps->tls_version;
+  result.tls_cipher = ps->tls_cipher;
+  result.peer_subject = ps->peer_subject;
+  std::string in, out;
+  drive_end end = co_await drive(*conn->tls, conv, in, out, *conn, req.limits);
+  finish_tls_session(req, conn, ps->where, conv, end, in, result, std::move(ps->server_dn));
 }
 
 }  // namespace
+
+connection_cache::~connection_cache() { close_all(); }
+
+std::shared_ptr<parked_session> connection_cache::take(const std::string& domain) {
+  for (;;) {
+    std::shared_ptr<parked_session> ps;
+    {
+      std::lock_guard lock(mutex_);
+      auto range = parked_.equal_range(domain);
+      if (range.first == range.second) return nullptr;
+      auto newest = std::prev(range.second);
+      ps = std::move(newest->second);
+      parked_.erase(newest);
+    }
+    // Its idle deadline may have passed with the handler not run yet: such a session is closed, not used.
+    if (std::chrono::steady_clock::now() - ps->parked_at < limits_.idle) {
+      ps->idle.cancel();
+      return ps;
+    }
+    close_parked(std::move(ps));
+  }
+}
+
+void connection_cache::put(const std::string& domain, std::shared_ptr<parked_session> s) {
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mutex_);
+    if (!closed_ && now - s->conn->opened < limits_.lifetime && parked_.count(domain) < limits_.per_domain) {
+      s->parked_at = now;
+      s->idle.expires_after(limits_.idle);
+      s->idle.async_wait([weak = weak_from_this(), domain, raw = s.get()](const boost::system::error_code& ec) {
+        if (ec) return;
+        if (auto self = weak.lock()) self->expire(domain, raw);
+      });
+      parked_.emplace(domain, std::move(s));
+      ++counters_.parked;
+      return;
+    }
+  }
+  close_parked(std::move(s));
+}
+
+void connection_cache::expire(const std::string& domain, const parked_session* s) {
+  std::shared_ptr<parked_session> ps;
+  {
+    std::lock_guard lock(mutex_);
+    auto range = parked_.equal_range(domain);
+    for (auto it = range.first; it != range.second; ++it) {
+      if (it->second.get() == s) {
+        ps = std::move(it->second);
+        parked_.erase(it);
+        ++counters_.expired;
+        break;
+      }
+    }
+  }
+  if (ps) close_parked(std::move(ps));  // else taken meanwhile
+}
+
+void connection_cache::close_all() {
+  std::multimap<std::string, std::shared_ptr<parked_session>> all;
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    all.swap(parked_);
+  }
+  for (auto& [domain, ps] : all) close_parked(std::move(ps));
+}
+
+std::size_t connection_cache::size() const {
+  std::lock_guard lock(mutex_);
+  return parked_.size();
+}
+
+connection_cache::counters connection_cache::stats() const {
+  std::lock_guard lock(mutex_);
+  return counters_;
+}
+
+void connection_cache::note_reuse(bool stale) {
+  std::lock_guard lock(mutex_);
+  ++(stale ? counters_.stale : counters_.reused);
+}
 
 void cancel_scope::cancel() {
   std::function<void()> fn;
@@ -263,8 +431,40 @@ asio::awaitable<delivery_result> deliver(delivery_request req, std::shared_ptr<c
   delivery_result result;
   conversation::settings settings;
   settings.helo_name = req.helo_name;
+  settings.park = req.cache != nullptr;
   std::optional<conversation> last;
+  // A parked session to the same domain first; the trust-space verdict is taken again on today's whitelist.
+  while (req.cache && !cancel->cancelled()) {
+    auto ps = req.cache->take(req.domain);
+    if (!ps) break;
+    auto v = trustspace::outbound_server(ps->server_dn ? &*ps->server_dn : nullptr, req.domain, *req.whitelist);
+    if (!v.accept) {
+      req.log.info("queue.reuse.refused", {{"domain", req.domain}, {"peer", ps->peer_subject}, {"reason", v.log_reason}});
+      close_parked(std::move(ps));
+      continue;
+    }
+    const target where = ps->where;
+    last.emplace(settings, req.env, req.body, ps->ext);
+    co_await resumed_session(req, std::move(ps), *last, result, cancel);
+    req.cache->note_reuse(last->stale());
+    if (last->stale()) {  // closed by the server while parked: nothing was delivered on it
+      req.log.debug("queue.reuse.stale", {{"domain", req.domain}, {"address", result.remote_address},
+                                          {"reason", last->results().front().diagnostic}});
+      last.reset();
+      result = delivery_result{};
+      continue;
+    }
+    result.reused = true;
+    result.sessions = 1;
+    result.remote_dsn = last->extensions().dsn;
+    req.log.info("queue.session", {{"host", where.host}, {"address", where.address},
+                                   {"port", static_cast<unsigned>(where.port)}, {"reused", true},
+                                   {"tls", result.tls_version}, {"peer", result.peer_subject},
+                                   {"first_result", last->results().front().diagnostic}});
+    break;
+  }
   for (const auto& t : req.targets) {
+    if (result.reused) break;
     if (result.sessions >= req.max_addresses || cancel->cancelled()) break;
     ++result.sessions;
     last.emplace(settings, req.env, req.body);

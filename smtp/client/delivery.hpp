@@ -8,12 +8,20 @@
 // TLS. Timeouts are steady timers that cancel the socket (Asio 1.18 has no per-operation cancellation, deps.md §1).
 // Every failure is reported per recipient by the conversation (conversation.hpp); nothing here throws on I/O errors.
 //
+// Connection reuse (request.cache, as Postfix's connection cache): a session whose transaction is over sends RSET
+// and, on 250, is parked in the cache under the recipient domain; the next delivery to that domain takes it and
+// starts at MAIL FROM, without TCP connect, TLS handshake and EHLO. The trust-space verdict on the server's DN is
+// checked again at each reuse against the request's whitelist. A parked connection that proves dead before MAIL
+// is answered is dropped and the delivery goes on over a new one (nothing was delivered on it).
+//
 // Includes Asio: include it only where deliveries are run (the queue service, tests).
 // Threading: run the coroutine on a strand (its timer handlers and the coroutine share the connection state).
 // cancel_scope::cancel() may be called from any thread.
 #pragma once
 #include "common/asio.hpp"
 
+#include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,6 +43,53 @@ struct target {
   std::uint16_t port = 25;
 };
 
+struct parked_session;  // a connection between transactions (delivery.cpp)
+
+// Parked outbound sessions, by recipient domain. A parked session is closed (QUIT) after `idle` without use, and
+// not parked again once it has been open for `lifetime` (Postfix: smtp_connection_cache_time_limit 2 s,
+// smtp_connection_reuse_time_limit 300 s). Thread-safe; share it between deliveries with a shared_ptr.
+class connection_cache : public std::enable_shared_from_this<connection_cache> {
+ public:
+  struct limits {
+    std::chrono::milliseconds idle{2000};
+    std::chrono::milliseconds lifetime{300000};
+    std::size_t per_domain = 20;  // parked sessions kept per domain; more are closed
+  };
+  struct counters {
+    std::uint64_t parked = 0;   // sessions put in the cache
+    std::uint64_t reused = 0;   // sessions taken that carried a transaction
+    std::uint64_t stale = 0;    // taken but found dead before MAIL was answered
+    std::uint64_t expired = 0;  // closed after `idle` unused
+  };
+
+  explicit connection_cache(limits l) : limits_(l) {}
+  ~connection_cache();
+  connection_cache(const connection_cache&) = delete;
+  connection_cache& operator=(const connection_cache&) = delete;
+
+  // The most recently parked session for `domain`, or null.
+  std::shared_ptr<parked_session> take(const std::string& domain);
+  // Parks `s` (or closes it: cache closed, full for the domain, or open for longer than `lifetime`).
+  void put(const std::string& domain, std::shared_ptr<parked_session> s);
+  // Shutdown: closes every parked session (QUIT) and parks nothing more.
+  void close_all();
+
+  std::size_t size() const;
+  counters stats() const;
+  const limits& settings() const { return limits_; }
+  // The driver reports what became of a session it took.
+  void note_reuse(bool stale);
+
+ private:
+  void expire(const std::string& domain, const parked_session* s);
+
+  const limits limits_;
+  mutable std::mutex mutex_;
+  bool closed_ = false;
+  std::multimap<std::string, std::shared_ptr<parked_session>> parked_;
+  counters counters_;
+};
+
 struct delivery_request {
   std::string domain;           // the recipient domain: whose whitelisted DNs the server must present
   std::vector<target> targets;  // in the order to try
@@ -46,6 +101,7 @@ struct delivery_request {
   timeouts limits;
   std::size_t max_addresses = 5;
   log::context log{log::module::queue};
+  std::shared_ptr<connection_cache> cache;  // null: one connection per delivery, closed with QUIT
 };
 
 struct delivery_result {
@@ -56,6 +112,7 @@ struct delivery_result {
   bool certificate_refused = false;  // a server refused our client certificate (first read after the handshake)
   std::string tls_version, tls_cipher, peer_subject;
   std::size_t sessions = 0;   // addresses tried
+  bool reused = false;        // the transaction went over a parked connection
 };
 
 // Lets the owner abort deliveries in progress (shutdown): closes the current socket; the conversation then reports

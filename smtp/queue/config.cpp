@@ -82,6 +82,8 @@ void config::read(common::config_section& s) {
   s.duration("delay_warning_time", delay_warning_time, seconds(0), seconds(100 * 86400));
   s.duration("scan_interval", scan_interval, seconds(1), seconds(3600));
   s.duration("lease", lease, seconds(10), seconds(7 * 86400));
+  s.duration("connection_cache_time", connection_cache_time, seconds(0), seconds(300));
+  s.duration("connection_reuse_time", connection_reuse_time, seconds(1), seconds(86400));
   read_ms(s, "connect_timeout", timeouts.connect, seconds(1), seconds(3600));
   read_ms(s, "greeting_timeout", timeouts.greeting, seconds(1), seconds(3600));
   read_ms(s, "command_timeout", timeouts.command, seconds(1), seconds(3600));

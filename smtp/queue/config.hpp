@@ -1,7 +1,8 @@
 // [queue]: the outbound queue's scheduling, retry policy, timeouts and routes (DESIGN.md §3 step 4, §6).
 //
 // Defaults follow Postfix where it has an equivalent (minimal_backoff_time 300 s, maximal_backoff_time 1 h,
-// maximal_queue_lifetime 5 d, default_destination_concurrency_limit 20, smtp_connect_timeout 30 s) and RFC 5321
+// maximal_queue_lifetime 5 d, default_destination_concurrency_limit 20, smtp_connect_timeout 30 s, connection cache
+// 2 s and reuse 300 s) and RFC 5321
 // §4.5.3.2 for the SMTP client timeouts. Every value is bounded; tests use seconds.
 //
 // Routes: `routes = { "beta.mssante.test" = "127.0.0.1:2526", "*" = "relay.example:25" }`: a domain (compared
@@ -50,6 +51,10 @@ struct config {
   std::chrono::seconds delay_warning_time{4 * 3600};  // one DELAY DSN after this; 0 = never
   std::chrono::seconds scan_interval{10};             // how often due entries are read (plus poke())
   std::chrono::seconds lease{3600};                   // a claim's duration; renewed while an entry waits
+  // Connection reuse (client/delivery.hpp connection_cache): a session stays open this long after a transaction
+  // for the next message to the same domain; 0 turns reuse off (Postfix smtp_connection_cache_time_limit).
+  std::chrono::seconds connection_cache_time{2};
+  std::chrono::seconds connection_reuse_time{300};  // then the session is closed (smtp_connection_reuse_time_limit)
   client::timeouts timeouts;
   std::map<std::string, next_hop> routes;  // lowercased domain (or "*") -> next hop
   std::vector<std::string> dns_servers;    // "ip[:port]" for c-ares; empty: /etc/resolv.conf

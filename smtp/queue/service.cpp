@@ -96,6 +96,13 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
     policy.delay_warning = cfg.delay_warning_time;
     for (auto& d : deps.local_domains) d = proto::to_lower(d);
     if (!deps.now_ms) deps.now_ms = system_now_ms;
+    if (cfg.connection_cache_time.count() > 0) {
+      client::connection_cache::limits l;
+      l.idle = cfg.connection_cache_time;
+      l.lifetime = cfg.connection_reuse_time;
+      l.per_domain = static_cast<std::size_t>(cfg.per_destination);
+      cache = std::make_shared<client::connection_cache>(l);
+    }
     dns = deps.dns;
     if (!dns) {
       dns = make_ares_resolver(cfg.dns_servers);
@@ -111,6 +118,7 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
   retry_policy policy;
   std::shared_ptr<resolver> dns;
   bool owns_dns = false;
+  std::shared_ptr<client::connection_cache> cache;  // null: connection_cache_time = 0
   std::string node;
   log::context log{log::module::queue};
 
@@ -152,6 +160,8 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
   metrics::counter& bounced_total = metrics::get_counter(
       "mssgw_deliveries_total", "outbound recipients by result of each attempt", "result=\"bounced\"");
   metrics::counter& dsn_total = metrics::get_counter("mssgw_queue_dsn_total", "delivery status notifications sent");
+  metrics::counter& reused_total =
+      metrics::get_counter("mssgw_queue_connections_reused_total", "deliveries over a parked (reused) connection");
 
   template <class F>
   void on_strand(F f) {
@@ -456,6 +466,7 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
     req.limits = cfg.timeouts;
     req.max_addresses = static_cast<std::size_t>(cfg.max_addresses);
     req.log = jlog;
+    req.cache = cache;
     co_return co_await client::deliver(std::move(req), cancel);
   }
 
@@ -470,6 +481,7 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
       cancels.erase(cancel);
     }
     if (stopping) return;  // nothing is written: the lease makes the entry retried
+    if (result.reused) reused_total.inc();
     auto jlog = log.with_queue(j.run->entry.display_id());
     if (ex) {
       try {
@@ -622,6 +634,7 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
       all.assign(cancels.begin(), cancels.end());
     }
     for (auto& c : all) c->cancel();
+    if (cache) cache->close_all();
     on_strand([](impl& s) { s.timer.cancel(); });
     if (owns_dns && dns) dns->stop();
   }

@@ -33,6 +33,8 @@ class scripted_server {
     std::function<std::string(const std::string& address)> rcpt_reply;
     std::string data_reply = "250 2.0.0 Ok: queued as SCRIPTED";
     std::chrono::milliseconds data_delay{0};  // wait before answering the end of data
+    // After a RSET, a session idle this long gets "421 4.4.2 ... timeout exceeded" and is closed (0: never).
+    std::chrono::milliseconds idle_timeout{0};
   };
   struct received {
     std::string mail_from;  // the whole MAIL command line
@@ -122,11 +124,30 @@ class scripted_server {
   // Returns true when the client asked for STARTTLS (and got 220).
   template <class Stream>
   asio::awaitable<bool> dialog(Stream& s, std::string& buf, bool tls, received& msg) {
+    bool idle = false;  // between transactions (after RSET)
     for (;;) {
       boost::system::error_code ec;
+      asio::steady_timer idle_timer(s.get_executor());
+      bool timed_out = false;
+      if (idle && opts_.idle_timeout.count() > 0) {
+        idle_timer.expires_after(opts_.idle_timeout);
+        idle_timer.async_wait([&s, &timed_out](const boost::system::error_code& e) {
+          if (e) return;
+          timed_out = true;
+          boost::system::error_code ignored;
+          s.lowest_layer().cancel(ignored);
+        });
+      }
       std::size_t n = co_await asio::async_read_until(s, asio::dynamic_buffer(buf), "\r\n",
                                                       asio::redirect_error(asio::use_awaitable, ec));
+      idle_timer.cancel();
+      if (ec && timed_out) {
+        note("IDLE-TIMEOUT");
+        co_await send(s, "421 4.4.2 mx.scripted.test Error: timeout exceeded\r\n");
+        co_return false;
+      }
       if (ec) co_return false;
+      idle = false;
       std::string line = buf.substr(0, n - 2);
       buf.erase(0, n);
       note(line);
@@ -196,6 +217,7 @@ class scripted_server {
         co_return false;
       } else if (verb == "RSET" || verb == "NOOP") {
         out = "250 2.0.0 Ok\r\n";
+        idle = verb == "RSET";
       } else {
         out = "502 5.5.2 Command not recognized\r\n";
       }

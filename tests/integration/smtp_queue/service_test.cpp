@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -555,4 +556,102 @@ TEST_CASE("per-destination concurrency limit", "[queue][integration]") {
   CHECK(server.messages().size() == 6);
   CHECK(server.max_concurrent() <= 2);
   CHECK(server.max_concurrent() >= 1);
+}
+
+namespace {
+
+std::size_t count_lines(const std::vector<std::string>& transcript, std::string_view verb) {
+  return static_cast<std::size_t>(std::count_if(transcript.begin(), transcript.end(),
+                                                [&](const std::string& l) { return l.starts_with(verb); }));
+}
+
+}  // namespace
+
+TEST_CASE("connection reuse: messages to one destination share one mutual-TLS session", "[queue][integration][reuse]") {
+  scripted_server server(beta_server());
+  world w;
+  auto cfg = test_config(server.port());
+  cfg.per_destination = 1;
+  cfg.connection_cache_time = 3s;  // the scan that finds the next entry comes within scan_interval (1 s)
+  running_queue q(w, cfg);
+  for (int i = 0; i < 5; ++i) {
+    w.enqueue(alice, {{"r" + std::to_string(i) + "@beta.mssante.test"}}, body);
+    REQUIRE(wait_until([&] { return w.all_entries().empty(); }, 10s));  // one after the other, each while parked
+  }
+  CHECK(server.messages().size() == 5);
+  CHECK(server.connections() == 1);
+  for (const auto& m : server.messages()) CHECK(m.peer_subject.find("CN=mx.alpha.mssante.test") != std::string::npos);
+  auto t = server.transcript();
+  CHECK(count_lines(t, "MAIL FROM") == 5);
+  CHECK(count_lines(t, "EHLO") == 2);  // before and after STARTTLS, once
+  CHECK(count_lines(t, "RSET") == 5);
+  // Unused for connection_cache_time: QUIT, and the server sees the session end.
+  CHECK(wait_until([&] { return count_lines(server.transcript(), "CLOSED") == 1; }, 8s));
+  CHECK(count_lines(server.transcript(), "QUIT") == 1);
+}
+
+TEST_CASE("connection reuse off (connection_cache_time = 0): QUIT after each message", "[queue][integration][reuse]") {
+  scripted_server server(beta_server());
+  world w;
+  auto cfg = test_config(server.port());
+  cfg.per_destination = 1;
+  cfg.connection_cache_time = 0s;
+  running_queue q(w, cfg);
+  for (int i = 0; i < 3; ++i) {
+    w.enqueue(alice, {{"r" + std::to_string(i) + "@beta.mssante.test"}}, body);
+    REQUIRE(wait_until([&] { return w.all_entries().empty(); }, 10s));
+  }
+  CHECK(server.connections() == 3);
+  CHECK(count_lines(server.transcript(), "RSET") == 0);
+  CHECK(count_lines(server.transcript(), "QUIT") == 3);
+}
+
+TEST_CASE("connection reuse: a parked session the server timed out is replaced, the message is not deferred",
+          "[queue][integration][reuse]") {
+  auto o = beta_server();
+  o.idle_timeout = 200ms;
+  scripted_server server(o);
+  world w;
+  auto& deferred = metrics::get_counter("mssgw_deliveries_total", "", "result=\"deferred\"");
+  auto cfg = test_config(server.port());
+  cfg.connection_cache_time = 5s;
+  running_queue q(w, cfg);
+  w.enqueue(alice, {{"first@beta.mssante.test"}}, body);
+  REQUIRE(wait_until([&] { return w.all_entries().empty(); }, 10s));
+  REQUIRE(wait_until([&] { return count_lines(server.transcript(), "IDLE-TIMEOUT") == 1; }, 5s));
+  const auto deferred_before = deferred.value();
+  w.enqueue(alice, {{"second@beta.mssante.test"}}, body);
+  REQUIRE(wait_until([&] { return w.all_entries().empty(); }, 10s));
+  CHECK(deferred.value() == deferred_before);
+  CHECK(server.messages().size() == 2);
+  CHECK(server.connections() == 2);
+}
+
+TEST_CASE("connection reuse: the trust-space verdict is taken again at reuse", "[queue][integration][reuse]") {
+  scripted_server server(beta_server());
+  world w;
+  auto cfg = test_config(server.port());
+  cfg.connection_cache_time = 10s;
+  running_queue q(w, cfg);
+  w.enqueue(alice, {{"first@beta.mssante.test"}}, body);
+  REQUIRE(wait_until([&] { return w.all_entries().empty(); }, 10s));
+  // The whitelist now binds beta.mssante.test to another DN: the parked session must not carry the next message.
+  std::string xml = read_file(pki() / "whitelist.xml");
+  const std::string listed = "CN=mx.beta.mssante.test";
+  REQUIRE(xml.find(listed) != std::string::npos);
+  for (auto at = xml.find(listed); at != std::string::npos; at = xml.find(listed, at)) {
+    xml.replace(at, listed.size(), "CN=mx.other.mssante.test");
+  }
+  auto parsed = trustspace::parse_whitelist(xml);
+  REQUIRE(parsed);
+  w.whitelist.publish(parsed.value, std::chrono::system_clock::now());
+  auto id = w.enqueue(alice, {{"second@beta.mssante.test"}}, body);
+  REQUIRE(wait_until(
+      [&] {
+        auto e = w.entry(id);
+        return e && e->recipients[0].last_code / 100 == 4;
+      },
+      10s));
+  CHECK(server.messages().size() == 1);
+  CHECK(count_lines(server.transcript(), "MAIL FROM") == 1);
 }

@@ -39,8 +39,9 @@ envelope make_envelope(std::size_t n = 1) {
 // Drives a conversation: each call gives it what the server sends and returns what the client sends back.
 struct harness {
   explicit harness(envelope env, std::string body = "Subject: t\r\n\r\nhello\r\n")
-      : c(conversation::settings{"mx.alpha.mssante.test", {}}, std::move(env),
-          std::make_shared<const std::string>(std::move(body))) {}
+      : harness(conversation::settings{"mx.alpha.mssante.test", {}}, std::move(env), std::move(body)) {}
+  harness(conversation::settings s, envelope env, std::string body)
+      : c(std::move(s), std::move(env), std::make_shared<const std::string>(std::move(body))) {}
 
   std::string server(std::string_view bytes) {
     in.append(bytes);
@@ -400,4 +401,144 @@ TEST_CASE("timeouts per phase (RFC 5321 §4.5.3.2)", "[client][conversation]") {
   CHECK(t.of(timeout_kind::data_init) == 120s);
   CHECK(t.of(timeout_kind::data_block) == 180s);
   CHECK(t.of(timeout_kind::data_end) == 600s);
+}
+
+namespace {
+
+conversation::settings parking() {
+  conversation::settings s{"mx.alpha.mssante.test", {}};
+  s.park = true;
+  return s;
+}
+
+// Runs a resumed conversation: returns what it sends first.
+std::string resume(conversation& c, step& last) {
+  std::string out;
+  last = c.feed("", out);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("connection reuse: the transaction ends with RSET and the session parks", "[client][conversation][reuse]") {
+  harness h(parking(), make_envelope(1), "Subject: t\r\n\r\nhi\r\n");
+  h.up_to_mail();
+  CHECK(h.server("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go\r\n") == "Subject: t\r\n\r\nhi\r\n.\r\n");
+  CHECK(h.server("250 2.0.0 Ok: queued\r\n") == "RSET\r\n");
+  CHECK_FALSE(h.c.parked());
+  CHECK(h.server("250 2.0.0 Ok\r\n").empty());
+  CHECK(h.last.next == step::kind::park);
+  CHECK(h.c.parked());
+  CHECK(h.c.results()[0].result == outcome::delivered);
+  CHECK_FALSE(h.c.stale());
+
+  SECTION("a refused RSET: QUIT, not parked") {
+    harness g(parking(), make_envelope(1), "x\r\n");
+    g.up_to_mail();
+    g.server("250 Ok\r\n250 Ok\r\n354 go\r\n");
+    CHECK(g.server("250 Ok\r\n") == "RSET\r\n");
+    CHECK(g.server("421 4.3.2 closing\r\n") == "QUIT\r\n");
+    CHECK_FALSE(g.c.parked());
+    CHECK(g.c.results()[0].result == outcome::delivered);  // the message's result stands
+  }
+  SECTION("bytes after the RSET reply: QUIT, not parked") {
+    harness g(parking(), make_envelope(1), "x\r\n");
+    g.up_to_mail();
+    g.server("250 Ok\r\n250 Ok\r\n354 go\r\n");
+    g.server("250 Ok\r\n");
+    CHECK(g.server("250 Ok\r\n250 extra\r\n") == "QUIT\r\n");
+    CHECK_FALSE(g.c.parked());
+  }
+  SECTION("every recipient refused: RSET as well") {
+    harness g(parking(), make_envelope(1), "x\r\n");
+    g.up_to_mail();
+    CHECK(g.server("250 Ok\r\n550 5.1.1 unknown\r\n554 5.5.1 no valid recipients\r\n") == "RSET\r\n");
+    g.server("250 Ok\r\n");
+    CHECK(g.c.parked());
+    CHECK(g.c.results()[0].result == outcome::failed);
+  }
+  SECTION("without park: QUIT as before") {
+    harness g(make_envelope(1));
+    g.up_to_mail();
+    g.server("250 Ok\r\n250 Ok\r\n354 go\r\n");
+    CHECK(g.server("250 Ok\r\n") == "QUIT\r\n");
+  }
+}
+
+TEST_CASE("connection reuse: a resumed session starts at MAIL FROM", "[client][conversation][reuse]") {
+  smtp::proto::reply ehlo{250, "", {"mx Hello", "PIPELINING", "SIZE 100", "DSN", "ENHANCEDSTATUSCODES"}};
+  const server_extensions server = parse_ehlo(ehlo);
+  envelope env = make_envelope(2);
+  env.recipients[0].notify = storage::notify_failure;
+  conversation c(parking(), env, std::make_shared<const std::string>("Subject: t\r\n\r\nhi\r\n"), server);
+  step last;
+  CHECK(resume(c, last) ==
+        "MAIL FROM:<alice@alpha.mssante.test> SIZE=18\r\n"
+        "RCPT TO:<r0@beta.mssante.test> NOTIFY=FAILURE\r\n"
+        "RCPT TO:<r1@beta.mssante.test>\r\n"
+        "DATA\r\n");
+  CHECK(last.next == step::kind::read);
+  CHECK(c.tls_active());
+  std::string out;
+  last = c.feed("250 Ok\r\n250 Ok\r\n451 4.2.0 later\r\n354 go\r\n", out);
+  CHECK(out == "Subject: t\r\n\r\nhi\r\n.\r\n");
+  out.clear();
+  last = c.feed("250 2.0.0 queued\r\n", out);
+  CHECK(out == "RSET\r\n");
+  out.clear();
+  last = c.feed("250 2.0.0 Ok\r\n", out);
+  CHECK(last.next == step::kind::park);
+  CHECK(c.results()[0].result == outcome::delivered);
+  CHECK(c.results()[1].result == outcome::deferred);
+  CHECK_FALSE(c.stale());
+}
+
+TEST_CASE("connection reuse: a dead parked connection is stale, nothing counted", "[client][conversation][reuse]") {
+  const server_extensions server = parse_ehlo({250, "", {"mx", "PIPELINING"}});
+  SECTION("closed before any reply") {
+    conversation c(parking(), make_envelope(1), std::make_shared<const std::string>("x\r\n"), server);
+    step last;
+    resume(c, last);
+    c.io_failed(io_error::closed, "end of file");
+    CHECK(c.stale());
+    CHECK(c.retry_elsewhere());
+    CHECK(c.results()[0].result == outcome::deferred);
+  }
+  SECTION("421 to MAIL: the server closed the idle session (RFC 5321 §3.8), stale too") {
+    conversation c(parking(), make_envelope(1), std::make_shared<const std::string>("x\r\n"), server);
+    step last;
+    resume(c, last);
+    std::string out;
+    c.feed("421 4.4.2 mx Error: timeout exceeded\r\n", out);
+    c.io_failed(io_error::closed, "end of file");
+    CHECK(c.stale());
+  }
+  SECTION("another refusal of MAIL is the server's answer, not a dead connection") {
+    conversation c(parking(), make_envelope(1), std::make_shared<const std::string>("x\r\n"), server);
+    step last;
+    resume(c, last);
+    std::string out;
+    c.feed("451 4.3.0 try later\r\n", out);
+    CHECK_FALSE(c.stale());
+    CHECK(c.results()[0].result == outcome::deferred);
+  }
+  SECTION("lost after MAIL was answered: not stale (the server may hold the message)") {
+    conversation c(parking(), make_envelope(1), std::make_shared<const std::string>("x\r\n"), server);
+    step last;
+    resume(c, last);
+    std::string out;
+    c.feed("250 Ok\r\n250 Ok\r\n354 go\r\n", out);
+    c.io_failed(io_error::closed, "end of file");
+    CHECK_FALSE(c.stale());
+  }
+  SECTION("too big for the server: failed before anything is sent, still parked") {
+    const server_extensions small = parse_ehlo({250, "", {"mx", "SIZE 2"}});
+    conversation c(parking(), make_envelope(1), std::make_shared<const std::string>("xyz\r\n"), small);
+    step last;
+    CHECK(resume(c, last).empty());
+    CHECK(last.next == step::kind::park);
+    CHECK(c.parked());
+    CHECK(c.results()[0].result == outcome::failed);
+    CHECK(c.results()[0].enhanced == "5.3.4");
+  }
 }
