@@ -17,6 +17,7 @@
 #include "smtp/queue/service.hpp"
 #include "smtp/server/gateway_policy.hpp"
 #include "smtp/server/service.hpp"
+#include "storage/account_store.hpp"
 #include "storage/watchers.hpp"
 #include "storage/writer.hpp"
 #include "trustspace/refresher.hpp"
@@ -119,6 +120,14 @@ int server::run() {
   wopts.max_group = static_cast<std::size_t>(s.config.storage.max_group);
   wopts.watchers = &s.watchers;  // imap: IDLE wakes on commits
   s.writer = std::make_unique<storage::writer>(*s.store, wopts);
+  // A store written before the account index existed gets it now (bals_for would otherwise scan every BAL).
+  if (auto index_ec = s.writer->run([](storage::write_txn& txn) {
+        storage::accounts::ensure_index(txn);
+        return std::error_code();
+      })) {
+    s.log.error("server.storage.account_index", {{"reason", index_ec.message()}});
+    return 1;
+  }
 
   // ---- trustspace: whitelist refresher on its own thread (decision 4), TLS contexts with CRL reload ----
   s.whitelist_refresher =

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/ascii.hpp"
+#include "storage/schema.hpp"
 
 namespace mssgw::auth {
 namespace {
@@ -211,13 +212,23 @@ std::vector<bal_access> bals_for(const storage::read_txn& txn, const identity& w
     }
     return out;
   }
-  // Scan: no owner/delegate index yet (rights.hpp). accounts::list() returns records in key (address) order.
-  for (const auto& record : storage::accounts::list(txn)) {
+  auto add = [&](const storage::account_record& record) {
     std::uint32_t rights = rights_on(record, who);
-    if (rights == 0) continue;
+    if (rights == 0) return;
     bool owned = record.type == storage::bal_type::PER && who.kind != identity_kind::organisation &&
                  iequal(record.owner_idnat, who.id);
     out.push_back({record.address, record.type, rights, owned});
+  };
+  if (!storage::accounts::index_ready(txn)) {  // a store from before the index, not written since: scan
+    for (const auto& record : storage::accounts::list(txn)) add(record);
+    return out;
+  }
+  // The identity's bucket (its lowercased id, or every BAL delegated to a DN: compared canonically by rights_on).
+  const std::string bucket = who.kind == identity_kind::organisation
+                                 ? std::string(storage::schema::account_index_dn_bucket)
+                                 : common::ascii_lowercase(who.id);
+  for (const auto& address : storage::accounts::indexed(txn, bucket)) {
+    if (auto record = storage::accounts::get(txn, address)) add(*record);
   }
   return out;
 }

@@ -12,9 +12,9 @@
 // - local_user (a BAL address, PLAIN): that BAL only, with read, write and send (not admin), if it exists.
 // Rights of several grants add up (own BAL and a delegation on it: the union).
 //
-// Cost: may_open / rights_on / may_send_as / authorize read one record (the BAL named). bals_for() scans the
-// accounts table (no index from owner or delegate to BALs yet): linear in the number of local BALs; see the
-// closing note of the auth issue for measurements, and add an index in storage/account_store.cpp when it matters.
+// Cost: may_open / rights_on / may_send_as / authorize read one record (the BAL named). bals_for() reads the BALs
+// of the identity's bucket in the account index (storage/schema.hpp account_index): linear in the BALs the
+// identity owns or was granted (an organisation: in the BALs delegated to any DN), not in the operator's BALs.
 //
 // Pure functions over a read snapshot; thread-safe as read_txn is (one txn per thread or coroutine step).
 #pragma once
@@ -41,7 +41,7 @@ struct bal_access {
   friend bool operator==(const bal_access&, const bal_access&) = default;
 };
 
-// Every BAL the identity may open, sorted by address. Scans the accounts table.
+// Every BAL the identity may open, sorted by address.
 std::vector<bal_access> bals_for(const storage::read_txn& txn, const identity& who);
 
 // The identity's rights on one BAL (0 when none, or when the BAL does not exist or the address is invalid).

@@ -185,7 +185,7 @@ int main(int argc, char** argv) {
     std::printf("may_send_as        %9.0f lookups/s\n",
                 rate([&] { (void)auth::may_send_as(*txn, pro, "pro0000001@hopital.test"); }));
   }
-  std::printf("bals_for() scans the accounts table (1 BAL in 100 delegated to the identity):\n");
+  std::printf("bals_for() through the account index (1 BAL in 100 delegated to the identity):\n");
   std::filesystem::path dir =
       std::filesystem::temp_directory_path() / ("mssgw-bench-auth-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "storage/mailbox_store.hpp"
 #include "storage/schema.hpp"
@@ -143,6 +144,61 @@ bool valid_identity(std::string_view identity) {
 }
 
 namespace accounts {
+namespace {
+
+std::string lowercase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = lower(c);
+  return out;
+}
+
+// The index buckets of one BAL (schema.hpp).
+std::set<std::string> buckets_of(const account_record& a) {
+  std::set<std::string> out;
+  if (a.type == bal_type::PER && !a.owner_idnat.empty()) out.insert(lowercase(a.owner_idnat));
+  for (const auto& d : a.delegations) {
+    if (d.identity.starts_with(schema::account_index_dn_bucket)) {
+      out.insert(std::string(schema::account_index_dn_bucket));
+    } else {
+      out.insert(lowercase(d.identity));
+    }
+  }
+  return out;
+}
+
+// Writes `after`'s index keys, erasing those of `before` it no longer has.
+void reindex(write_txn& txn, const account_record* before, const account_record* after) {
+  const auto old_keys = before ? buckets_of(*before) : std::set<std::string>{};
+  const auto new_keys = after ? buckets_of(*after) : std::set<std::string>{};
+  const std::string& address = after ? after->address : before->address;
+  for (const auto& b : old_keys) {
+    if (!new_keys.contains(b)) txn.erase(table::account_index, schema::account_index_key(b, address));
+  }
+  for (const auto& b : new_keys) {
+    if (!old_keys.contains(b)) txn.put(table::account_index, schema::account_index_key(b, address), {});
+  }
+}
+
+}  // namespace
+
+void ensure_index(write_txn& txn) {
+  if (index_ready(txn)) return;
+  for (const auto& a : list(txn)) reindex(txn, nullptr, &a);
+  txn.put(table::meta, schema::meta_account_index, "1");
+}
+
+bool index_ready(const read_txn& txn) { return txn.get(table::meta, schema::meta_account_index).has_value(); }
+
+std::vector<std::string> indexed(const read_txn& txn, std::string_view bucket) {
+  std::vector<std::string> out;
+  std::string prefix(bucket);
+  prefix.push_back('\0');
+  txn.scan_prefix(table::account_index, prefix, [&](std::string_view k, std::string_view) {
+    out.emplace_back(k.substr(prefix.size()));
+    return true;
+  });
+  return out;
+}
 
 std::error_code create(write_txn& txn, account_record record) {
   auto address = normalise_bal_address(record.address);
@@ -155,7 +211,9 @@ std::error_code create(write_txn& txn, account_record record) {
     record.created =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   }
+  ensure_index(txn);
   txn.put(table::accounts, schema::account_key(record.address), encode(record));
+  reindex(txn, nullptr, &record);
   for (const auto& mb : default_mailboxes) {
     if (auto ec = mailboxes::create(txn, record.address, mb.name, mb.special_use)) return ec;
   }
@@ -185,7 +243,9 @@ std::error_code remove(write_txn& txn, std::string_view address) {
   for (const auto& mb : mailboxes::list(txn, a->address)) {
     if (auto ec = mailboxes::remove(txn, a->address, mb.name)) return ec;
   }
+  ensure_index(txn);
   txn.erase(table::accounts, schema::account_key(a->address));
+  reindex(txn, &*a, nullptr);
   return {};
 }
 
@@ -193,6 +253,8 @@ std::error_code grant(write_txn& txn, std::string_view address, std::string_view
   if (!valid_identity(identity) || rights == 0) return errc::invalid_argument;
   auto a = get(txn, address);
   if (!a) return errc::not_found;
+  ensure_index(txn);
+  const account_record before = *a;
   auto it = std::find_if(a->delegations.begin(), a->delegations.end(),
                          [&](const delegation& d) { return d.identity == identity; });
   if (it == a->delegations.end()) {
@@ -201,6 +263,7 @@ std::error_code grant(write_txn& txn, std::string_view address, std::string_view
     it->rights |= rights;
   }
   txn.put(table::accounts, schema::account_key(a->address), encode(*a));
+  reindex(txn, &before, &*a);
   return {};
 }
 
@@ -210,9 +273,12 @@ std::error_code revoke(write_txn& txn, std::string_view address, std::string_vie
   auto it = std::find_if(a->delegations.begin(), a->delegations.end(),
                          [&](const delegation& d) { return d.identity == identity; });
   if (it == a->delegations.end()) return errc::not_found;
+  ensure_index(txn);
+  const account_record before = *a;
   it->rights &= ~rights;
   if (it->rights == 0) a->delegations.erase(it);
   txn.put(table::accounts, schema::account_key(a->address), encode(*a));
+  reindex(txn, &before, &*a);
   return {};
 }
 

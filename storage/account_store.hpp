@@ -71,6 +71,14 @@ std::error_code remove(write_txn& txn, std::string_view address);
 std::error_code grant(write_txn& txn, std::string_view address, std::string_view identity, std::uint32_t rights);
 // Removes rights; the delegation disappears when no right is left. errc::not_found if none existed.
 std::error_code revoke(write_txn& txn, std::string_view address, std::string_view identity, std::uint32_t rights);
+
+// The identity index (schema.hpp account_index), kept by the functions above. A store written before the index
+// existed gets it built by the first account write, or by ensure_index() (serve calls it at start).
+void ensure_index(write_txn& txn);
+// Whether the index is complete; readers scan the accounts table while it is not.
+bool index_ready(const read_txn& txn);
+// The BALs indexed under `bucket` (a lowercased idNat/INS, or schema::account_index_dn_bucket), in address order.
+std::vector<std::string> indexed(const read_txn& txn, std::string_view bucket);
 }  // namespace accounts
 
 }  // namespace mssgw::storage

@@ -9,7 +9,7 @@ std::string_view table_name(table t) {
   static constexpr std::array<std::string_view, table_count> names = {
       "meta",     "blobs",    "blob_refs",  "messages",      "mailboxes", "mailbox_ids",
       "mailbox_uids", "mailbox_modseq", "expunged", "queue", "queue_due", "accounts",
-      "conversations", "directory", "directory_index", "whitelist", "seen"};
+      "conversations", "directory", "directory_index", "whitelist", "seen", "account_index"};
   return names[static_cast<std::size_t>(t)];
 }
 

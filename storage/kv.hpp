@@ -48,6 +48,7 @@ enum class table : std::uint8_t {
   directory_index,  //
   whitelist,        // last good whitelist copy and its metadata (owned by trustspace/)
   seen,             // per-user \Seen of shared mailboxes (mailbox_store.hpp namespace seen; owned by imap/)
+  account_index,    // (identity bucket, BAL address) -> empty: who owns or was granted which BAL
   count_
 };
 inline constexpr std::size_t table_count = static_cast<std::size_t>(table::count_);

@@ -30,6 +30,11 @@
 // | directory_index| 'r' u64 generation, first address    | last address: build's inserts  |
 // | seen           | u64 mailbox id, 'u', user hash (16)  | u32 count of that user's marks |
 // | seen           | u64 mailbox id, 's', user hash, u32 uid | empty: the user has seen uid |
+// | account_index  | bucket \0 lowercased BAL address      | empty: identity -> BALs        |
+// | meta           | "account_index"                      | "1": account_index is complete |
+//
+// account_index buckets: the lowercased idNat (or INS) of a PER BAL's owner and of every idNat delegation; "dn:"
+// for every BAL with a delegation to a certificate DN (DNs compare canonically, in auth/: the bucket is scanned).
 //
 // Directory (directory/mirror.hpp explains the generations): a record is
 //   u8 version(1), u8 count, count x { u64 generation, u8 kind (0 tombstone, 1 entry), u8 source, i64 updated,
@@ -114,6 +119,14 @@ inline std::string modseq_key(std::uint64_t mailbox, std::uint64_t modseq) { ret
 inline std::string queue_key(std::uint64_t id) { return u64_key(id); }
 inline std::string queue_due_key(std::uint64_t due_ms, std::uint64_t id) { return u64_u64_key(due_ms, id); }
 inline std::string account_key(std::string_view address) { return std::string(address); }  // already lowercased
+inline std::string account_index_key(std::string_view bucket, std::string_view address) {
+  std::string k(bucket);
+  k.push_back('\0');
+  k.append(address);
+  return k;
+}
+inline constexpr std::string_view meta_account_index = "account_index";
+inline constexpr std::string_view account_index_dn_bucket = "dn:";
 inline std::string conversation_key(std::string_view ins, std::string_view bal) { return pair_key(ins, bal); }
 
 // seen (IMAP per-user \Seen on shared mailboxes, mailbox_store.hpp): the user is the first 16 bytes of SHA-256 of the

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "storage/schema.hpp"
+
 #include "test_store.hpp"
 
 using namespace mssgw;
@@ -178,4 +180,60 @@ TEST_CASE("rights: canonical form escapes every separator, so it parses back to 
     CHECK(canonical_dn(c) == c);
   }
   CHECK_FALSE(same_dn("CN=a\\;b", "CN=a;CN=b"));
+}
+
+TEST_CASE("rights: the account index follows grants, revocations and deletions", "[auth][rights][index]") {
+  auto store = test::make_test_store();
+  {
+    auto txn = store->begin_read();
+    CHECK(accounts::index_ready(*txn));
+    // compta: revoked; labo: an APP BAL's owner gets nothing, so it is not indexed under that idNat.
+    CHECK(accounts::indexed(*txn, "810001234567") ==
+          std::vector<std::string>{"dupont@hopital.test", "martin@hopital.test", "secretariat@hopital.test"});
+    CHECK(accounts::indexed(*txn, "dn:") == std::vector<std::string>{"lgc@hopital.test"});
+    CHECK(accounts::indexed(*txn, "810000000001").empty());
+  }
+  REQUIRE_FALSE(store->commit_one([](write_txn& t) -> std::error_code {
+    if (auto e = accounts::grant(t, "compta@hopital.test", "810000000001", right_read)) return e;
+    if (auto e = accounts::revoke(t, "martin@hopital.test", "810001234567", right_read)) return e;
+    return accounts::remove(t, "secretariat@hopital.test");
+  }));
+  auto txn = store->begin_read();
+  CHECK(accounts::indexed(*txn, "810001234567") == std::vector<std::string>{"dupont@hopital.test"});
+  CHECK(accounts::indexed(*txn, "810000000001") == std::vector<std::string>{"compta@hopital.test"});
+  CHECK(bals_for(*txn, stranger) == std::vector<bal_access>{{"compta@hopital.test", bal_type::ORG, right_read, false}});
+  CHECK(bals_for(*txn, dupont) == std::vector<bal_access>{{"dupont@hopital.test", bal_type::PER, all_rights, true}});
+}
+
+TEST_CASE("rights: a store from before the index is scanned, then indexed by ensure_index", "[auth][rights][index]") {
+  auto store = test::make_test_store();
+  const auto before = bals_for(*store->begin_read(), dupont);
+  const auto before_org = bals_for(*store->begin_read(), org);
+  // What an older mssgw left: no index, no marker.
+  REQUIRE_FALSE(store->commit_one([](write_txn& t) -> std::error_code {
+    std::vector<std::string> keys;
+    t.scan(table::account_index, {}, {}, [&](std::string_view k, std::string_view) {
+      keys.emplace_back(k);
+      return true;
+    });
+    for (const auto& k : keys) t.erase(table::account_index, k);
+    t.erase(table::meta, schema::meta_account_index);
+    return {};
+  }));
+  CHECK_FALSE(accounts::index_ready(*store->begin_read()));
+  CHECK(bals_for(*store->begin_read(), dupont) == before);  // scanned
+  REQUIRE_FALSE(store->commit_one([](write_txn& t) {
+    accounts::ensure_index(t);
+    return std::error_code();
+  }));
+  auto txn = store->begin_read();
+  CHECK(accounts::index_ready(*txn));
+  CHECK(bals_for(*txn, dupont) == before);
+  CHECK(bals_for(*txn, org) == before_org);
+  // An idNat written in upper case in a delegation, a login in lower case (INS with 2A/2B).
+  REQUIRE_FALSE(store->commit_one(
+      [](write_txn& t) { return accounts::grant(t, "compta@hopital.test", "28505" "2A" "12345614", right_read); }));
+  const auto patient = identity::patient("285052a12345614", mechanism_kind::plain);
+  CHECK(bals_for(*store->begin_read(), patient) ==
+        std::vector<bal_access>{{"compta@hopital.test", bal_type::ORG, right_read, false}});
 }
