@@ -48,15 +48,15 @@ step session::cmd_rename(const std::string& tag, const proto::cmd::rename& c, st
     // RFC 3501 §6.3.5: renaming INBOX moves its messages to the new name; INBOX stays, empty.
     auto inbox = storage::mailboxes::get(txn, account, "INBOX");
     if (!inbox) return storage::errc::not_found;
-    storage::mailbox_info target;
-    if (auto ec = storage::mailboxes::create(txn, account, to, "", &target)) return ec;
+    storage::mailbox_info renamed;
+    if (auto ec = storage::mailboxes::create(txn, account, to, "", &renamed)) return ec;
     std::vector<storage::uid_entry> entries;
     storage::mailboxes::scan_uids(txn, inbox->id, 1, 0xffffffffu, [&](const storage::uid_entry& u) {
       entries.push_back(u);
       return true;
     });
     for (const auto& u : entries) {
-      if (auto ec = storage::mailboxes::append(txn, target.id, u.message_id, u.flags)) return ec;
+      if (auto ec = storage::mailboxes::append(txn, renamed.id, u.message_id, u.flags)) return ec;
       if (auto ec = storage::mailboxes::expunge(txn, inbox->id, u.uid)) return ec;
     }
     return {};

@@ -45,9 +45,8 @@ TEST_CASE("citizen: matricule INS keys from a generated table", "[citizen]") {
     std::string wrong = ins;
     int key = std::stoi(ins.substr(13));
     int other = key == 97 ? 1 : key + 1;
-    char buf[3];
-    std::snprintf(buf, sizeof buf, "%02d", other);
-    wrong.replace(13, 2, buf);
+    const std::string two = (other < 10 ? "0" : "") + std::to_string(other);
+    wrong.replace(13, 2, two);
     CHECK(check_ins(wrong) == ins_problem::key);
   }
   // Corsica: 2A counts as 19 and 2B as 18 for the key only: the same number with 19 written is another key.
