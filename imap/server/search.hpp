@@ -1,6 +1,6 @@
 // SEARCH evaluation (RFC 3501 §6.4.4 keys, RFC 7162 MODSEQ, RFC 5182 "$") over the selected mailbox's view.
 //
-// Approach, for header and body text on large mailboxes (issue 5; measured in bench/imap_search_bench.cpp):
+// Approach, for header and body text on large mailboxes (issue 5; measured in bench/imap_search_compare.py):
 // - The key tree is compiled once: needles folded (text.hpp fold()), sets normalised, AND children ordered by
 //   cost, so that cheap keys (flags, UIDs, sequence numbers: from the view, no storage read) reject a message before
 //   expensive ones run.
