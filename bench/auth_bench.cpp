@@ -1,5 +1,5 @@
 // auth/ figures: access-token verification (RS256, ES256, refusals), a whole XOAUTH2 exchange, PLAIN's
-// SHA512-CRYPT check, rights lookups, bals_for() (a scan of the accounts table) as the number of BALs grows, and the
+// SHA512-CRYPT check, rights lookups, bals_for() (through the account index) as the number of BALs grows, and the
 // failure limiter. Generates its keys and BALs; reads nothing.
 //   bench_auth [max BALs, default 100000]
 #include <crypt.h>
