@@ -18,18 +18,24 @@ std::string encode(const message_record& m) {
   return e.take();
 }
 
-std::optional<message_record> decode_message(std::uint64_t id, std::string_view v) {
+std::optional<message_view> decode_message_view(std::uint64_t id, std::string_view v) {
   schema::decoder d(v);
-  message_record m;
+  message_view m;
   m.id = id;
   auto blob = d.str();
   m.size = d.u64();
   m.internal_date = d.i64();
   m.refs = d.u32();
-  m.cache = std::string(d.str());
+  m.cache = d.str();
   if (!d.ok() || blob.size() != m.blob.size() || d.version() != message_version) return std::nullopt;
   std::copy(blob.begin(), blob.end(), m.blob.begin());
   return m;
+}
+
+std::optional<message_record> decode_message(std::uint64_t id, std::string_view v) {
+  auto view = decode_message_view(id, v);
+  if (!view) return std::nullopt;
+  return message_record{view->id, view->blob, view->size, view->internal_date, view->refs, std::string(view->cache)};
 }
 
 std::string encode(const mailbox_info& mb) {
@@ -177,6 +183,12 @@ std::optional<message_record> get(const read_txn& txn, std::uint64_t id) {
   auto v = txn.get(table::messages, schema::message_key(id));
   if (!v) return std::nullopt;
   return decode_message(id, *v);
+}
+
+std::optional<message_view> view(const read_txn& txn, std::uint64_t id) {
+  auto v = txn.get(table::messages, schema::message_key(id));
+  if (!v) return std::nullopt;
+  return decode_message_view(id, *v);
 }
 
 std::error_code set_cache(write_txn& txn, std::uint64_t id, std::string cache) {

@@ -34,6 +34,17 @@ struct message_record {
   std::string cache;               // opaque, owned by imap/ (envelope, bodystructure)
 };
 
+// A message record as stored, its cache a view into the read transaction (valid until it ends): what readers that
+// only look at the record use, without copying the cache.
+struct message_view {
+  std::uint64_t id = 0;
+  content_hash blob{};
+  std::uint64_t size = 0;
+  std::int64_t internal_date = 0;
+  std::uint32_t refs = 0;
+  std::string_view cache;
+};
+
 namespace messages {
 // Stores the body (deduplicated) and creates a record with no placement yet.
 std::uint64_t create(write_txn& txn, std::string_view raw, std::int64_t internal_date, std::string cache);
@@ -41,6 +52,7 @@ std::uint64_t create(write_txn& txn, std::string_view raw, std::int64_t internal
 std::uint64_t create(write_txn& txn, std::string_view raw, const content_hash& hash, std::int64_t internal_date,
                      std::string cache);
 std::optional<message_record> get(const read_txn& txn, std::uint64_t id);
+std::optional<message_view> view(const read_txn& txn, std::uint64_t id);
 // Replaces the opaque cache of a record (IMAP computes it lazily for messages delivered without one).
 // errc::not_found if the message is gone.
 std::error_code set_cache(write_txn& txn, std::uint64_t id, std::string cache);

@@ -128,6 +128,44 @@ std::optional<message_cache> decode_cache(std::string_view stored) {
   return c;
 }
 
+std::optional<search_fields> decode_search_fields(std::string_view stored) {
+  // The layout of encode() above, read as far as the root entity.
+  if (stored.empty()) return std::nullopt;
+  storage::schema::decoder d(stored);
+  if (d.version() != cache_version) return std::nullopt;
+  search_fields f;
+  d.str();  // envelope
+  d.str();  // body
+  d.str();  // bodystructure
+  f.has_date = d.u8() != 0;
+  f.sent_unix = d.i64();
+  f.sent_day = d.i64();
+  for (std::string_view* v : {&f.from, &f.to, &f.cc, &f.bcc, &f.subject}) *v = d.str();
+  for (int i = 0; i < 6; ++i) d.str();  // the SORT keys
+  d.u8();                               // truncated
+  const std::uint32_t n = d.u32();
+  const std::uint32_t header_begin = d.u32();
+  const std::uint32_t body_begin = d.u32();
+  const std::uint32_t body_end = d.u32();
+  if (!d.ok() || n == 0 || n > 1000000 || header_begin > body_begin || body_begin > body_end) return std::nullopt;
+  f.header_end = body_begin;
+  return f;
+}
+
+search_fields search_fields_of(const message_cache& c) {
+  search_fields f;
+  f.has_date = c.has_date;
+  f.sent_unix = c.sent_unix;
+  f.sent_day = c.sent_day;
+  f.from = c.from;
+  f.to = c.to;
+  f.cc = c.cc;
+  f.bcc = c.bcc;
+  f.subject = c.subject;
+  f.header_end = c.entities.empty() ? 0 : c.entities[0].body_begin;
+  return f;
+}
+
 std::optional<resolved_part> resolve_part(std::span<const entity> entities, std::span<const std::uint32_t> part) {
   if (entities.empty()) return std::nullopt;
   resolved_part r;

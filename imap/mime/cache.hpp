@@ -52,6 +52,18 @@ message_cache make_cache(std::string_view raw, const limits& lim = {});
 std::string encode(const message_cache& c);
 std::optional<message_cache> decode_cache(std::string_view stored);
 
+// What SEARCH reads of a cache, as views (no allocation): into the stored bytes (decode_search_fields, which reads
+// only as far as the first entity) or into a decoded cache (search_fields_of).
+struct search_fields {
+  bool has_date = false;
+  std::int64_t sent_unix = 0;
+  std::int64_t sent_day = 0;
+  std::string_view from, to, cc, bcc, subject;  // decoded, folded
+  std::uint32_t header_end = 0;                  // the root entity's body_begin: where the header block ends
+};
+std::optional<search_fields> decode_search_fields(std::string_view stored);
+search_fields search_fields_of(const message_cache& c);
+
 // The entity a section's part numbers name, or nothing. `message_context`: the entity is a message (the root, or
 // the message inside a message/rfc822 part), so HEADER and TEXT apply to it.
 struct resolved_part {

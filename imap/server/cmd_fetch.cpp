@@ -52,7 +52,7 @@ void write_message(const storage::read_txn& txn, const mailbox::view& box, fetch
                    bool utf8, const mime::limits& lim, std::string& out) {
   const auto& e = box.at(seq);
   message_access a(txn, box.mailbox_id(), e.uid, lim);
-  const storage::message_record* rec = nullptr;
+  const storage::message_view* rec = nullptr;
   if (job.needs_storage) {
     rec = (e.bits & mailbox::view::gone_bit) ? nullptr : a.record();
     if (!rec) {

@@ -12,12 +12,21 @@ const storage::uid_entry* message_access::entry() {
   return entry_ ? &*entry_ : nullptr;
 }
 
-const storage::message_record* message_access::record() {
+const storage::message_view* message_access::record() {
   if (!record_loaded_) {
     record_loaded_ = true;
-    if (entry()) record_ = storage::messages::get(txn_, entry_->message_id);
+    if (entry()) record_ = storage::messages::view(txn_, entry_->message_id);
   }
   return record_ ? &*record_ : nullptr;
+}
+
+const mime::search_fields* message_access::search() {
+  if (!search_loaded_) {
+    search_loaded_ = true;
+    if (record()) search_ = mime::decode_search_fields(record_->cache);
+    if (!search_ && cache()) search_ = mime::search_fields_of(*cache_);
+  }
+  return search_ ? &*search_ : nullptr;
 }
 
 std::optional<std::string_view> message_access::raw() {

@@ -25,8 +25,10 @@ class message_access {
 
   // Nothing when the message was expunged meanwhile.
   const storage::uid_entry* entry();
-  const storage::message_record* record();
+  const storage::message_view* record();
   const mime::message_cache* cache();
+  // What SEARCH reads of the cache, without decoding all of it (the whole cache when it has to be computed).
+  const mime::search_fields* search();
   std::optional<std::string_view> raw();
   bool computed() const { return computed_; }
   std::uint64_t message_id() { return entry() ? entry_->message_id : 0; }
@@ -37,8 +39,10 @@ class message_access {
   std::uint32_t uid_;
   const mime::limits& limits_;
   bool entry_loaded_ = false, record_loaded_ = false, cache_loaded_ = false, raw_loaded_ = false;
+  bool search_loaded_ = false;
   std::optional<storage::uid_entry> entry_;
-  std::optional<storage::message_record> record_;
+  std::optional<storage::message_view> record_;
+  std::optional<mime::search_fields> search_;
   std::optional<mime::message_cache> cache_;
   std::optional<std::string_view> raw_;
   bool computed_ = false;

@@ -189,15 +189,17 @@ void searcher::compile(const proto::search_key& key) {
 bool searcher::matches(std::uint32_t seq) {
   const auto& e = box_.at(seq);
   if (e.bits & mailbox::view::gone_bit) return false;
-  current_ = std::make_unique<message_state>();
+  // One state for every message of the search: reset, not reallocated.
+  if (!current_) current_ = std::make_unique<message_state>();
   current_->seq = seq;
+  current_->access.reset();
+  current_->decoded.reset();
   const bool result = eval(*root_, seq);
   if (current_->access && current_->access->computed()) {
     if (const auto* c = current_->access->cache()) {
       computed_.emplace_back(current_->access->message_id(), mime::encode(*c));
     }
   }
-  current_.reset();
   return result;
 }
 
@@ -240,25 +242,24 @@ bool searcher::eval(const node& n, std::uint32_t seq) {
       return n.kind == k::before ? day < n.day : n.kind == k::on ? day == n.day : day >= n.day;
     }
     case k::sentbefore: case k::senton: case k::sentsince: {
-      const auto* c = access().cache();
+      const auto* c = access().search();
       if (!c || !c->has_date) return false;
       return n.kind == k::sentbefore ? c->sent_day < n.day : n.kind == k::senton ? c->sent_day == n.day
                                                                                  : c->sent_day >= n.day;
     }
     case k::from: case k::to: case k::cc: case k::bcc: case k::subject: {
-      const auto* c = access().cache();
+      const auto* c = access().search();
       if (!c) return false;
-      const std::string& field = n.kind == k::from ? c->from : n.kind == k::to ? c->to : n.kind == k::cc ? c->cc
-                                 : n.kind == k::bcc ? c->bcc : c->subject;
+      const std::string_view field = n.kind == k::from ? c->from : n.kind == k::to ? c->to : n.kind == k::cc ? c->cc
+                                     : n.kind == k::bcc ? c->bcc : c->subject;
       return n.text->find(field);
     }
     case k::header: {
       auto& a = access();
-      const auto* c = a.cache();
+      const auto* c = a.search();
       auto raw = a.raw();
-      if (!c || !raw || c->entities.empty()) return false;
-      const auto& root = c->entities[0];
-      const std::string_view header = raw->substr(0, std::min<std::size_t>(root.body_begin, raw->size()));
+      if (!c || !raw) return false;
+      const std::string_view header = raw->substr(0, std::min<std::size_t>(c->header_end, raw->size()));
       bool found = false;
       mime::for_each_field(header, [&](std::string_view name, std::string_view value) {
         if (!same_keyword(name, n.field)) return true;

@@ -208,6 +208,45 @@ TEST_CASE("mime: cache round trip and header helpers") {
   CHECK_FALSE(header_field("A: 1\r\n\r\n", "B"));
 }
 
+TEST_CASE("mime: search fields read from the stored cache agree with the decoded cache") {
+  const std::string dated =
+      "Date: Tue, 1 Jul 2003 10:52:37 +0200\r\nFrom: =?ISO-8859-1?Q?Fran=E7ois?= <f@x.example>\r\n"
+      "To: a@b.example, c@d.example\r\nCc: e@f.example\r\nSubject: =?utf-8?B?w6l0w6k=?= [FIN]\r\n\r\nbody\r\n";
+  for (const std::string* raw : {&multipart, &dated}) {
+    const auto c = make_cache(*raw);
+    const std::string stored = encode(c);
+    auto f = decode_search_fields(stored);
+    REQUIRE(f);
+    const auto g = search_fields_of(c);
+    CHECK(f->has_date == g.has_date);
+    CHECK(f->sent_unix == g.sent_unix);
+    CHECK(f->sent_day == g.sent_day);
+    CHECK(f->from == g.from);
+    CHECK(f->to == g.to);
+    CHECK(f->cc == g.cc);
+    CHECK(f->bcc == g.bcc);
+    CHECK(f->subject == g.subject);
+    CHECK(f->header_end == g.header_end);
+    CHECK(f->header_end == raw->find("\r\n\r\n") + 4);
+    // A prefix of the stored bytes is refused, or (cut after the root entity) gives the same fields.
+    for (std::size_t n = 0; n < stored.size(); ++n) {
+      auto partial = decode_search_fields(std::string_view(stored).substr(0, n));
+      if (partial) {
+        CHECK(partial->subject == g.subject);
+        CHECK(partial->header_end == g.header_end);
+      }
+    }
+  }
+  const auto dated_fields = decode_search_fields(encode(make_cache(dated)));
+  REQUIRE(dated_fields);
+  CHECK(dated_fields->has_date);
+  CHECK(dated_fields->sent_day == 12234);
+  CHECK(dated_fields->subject == "\xc3\xa9t\xc3\xa9 [fin]");  // decoded and folded
+  CHECK(dated_fields->from.find("fran\xc3\xa7ois") != std::string_view::npos);
+  CHECK_FALSE(decode_search_fields(""));
+  CHECK_FALSE(decode_search_fields("\x02garbage"));
+}
+
 TEST_CASE("mime: broken structures stay describable") {
   // A multipart whose boundary never appears: no parts (shown as one empty text part).
   std::string none = "Content-Type: multipart/mixed; boundary=zz\r\n\r\nno parts here\r\n";
