@@ -25,10 +25,9 @@ bound_listener bind_listener(asio::io_context& io, std::string_view label, const
 }
 
 bool admission::admit(const std::string& ip) {
-  if (sessions_ >= max_sessions_) return false;
-  auto it = per_ip_.find(ip);
+  if (sessions_ >= max_sessions_ || max_per_ip_ <= 0) return false;
+  auto it = per_ip_.find(ip);  // find first: a refusal must not insert an entry
   if (it != per_ip_.end() && it->second >= max_per_ip_) return false;
-  if (max_per_ip_ <= 0) return false;
   ++sessions_;
   ++per_ip_[ip];
   return true;

@@ -90,7 +90,6 @@ template <class Kind>
 class listener_set {
  public:
   struct endpoint_info {
-    Kind kind;
     std::string label;
     std::string address;
     std::uint16_t port;
@@ -131,7 +130,7 @@ class listener_set {
     for (const auto& l : listeners_) {
       boost::system::error_code ec;
       auto ep = l.acceptor->local_endpoint(ec);
-      if (!ec) out.push_back({l.kind, l.label, ep.address().to_string(), ep.port()});
+      if (!ec) out.push_back({l.label, ep.address().to_string(), ep.port()});
     }
     return out;
   }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <set>
 
+#include "common/ascii.hpp"
 #include "storage/mailbox_store.hpp"
 #include "storage/schema.hpp"
 
@@ -11,8 +12,6 @@ namespace mssgw::storage {
 namespace {
 
 constexpr std::uint8_t account_version = 1;
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool atext(char c) {
   // RFC 5322 §3.2.3 atext
@@ -60,8 +59,7 @@ std::string_view to_string(bal_type t) {
 }
 
 std::optional<bal_type> parse_bal_type(std::string_view text) {
-  std::string t;
-  for (char c : text) t.push_back(lower(c));
+  const std::string t = common::ascii_lowercase(text);
   if (t == "per") return bal_type::PER;
   if (t == "org") return bal_type::ORG;
   if (t == "app") return bal_type::APP;
@@ -122,10 +120,7 @@ std::optional<std::string> normalise_bal_address(std::string_view address) {
     if (dot == std::string_view::npos) break;
     start = dot + 1;
   }
-  std::string out;
-  out.reserve(address.size());
-  for (char c : address) out.push_back(lower(c));
-  return out;
+  return common::ascii_lowercase(address);
 }
 
 bool valid_idnat(std::string_view idnat) {
@@ -146,21 +141,15 @@ bool valid_identity(std::string_view identity) {
 namespace accounts {
 namespace {
 
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = lower(c);
-  return out;
-}
-
 // The index buckets of one BAL (schema.hpp).
 std::set<std::string> buckets_of(const account_record& a) {
   std::set<std::string> out;
-  if (a.type == bal_type::PER && !a.owner_idnat.empty()) out.insert(lowercase(a.owner_idnat));
+  if (a.type == bal_type::PER && !a.owner_idnat.empty()) out.insert(common::ascii_lowercase(a.owner_idnat));
   for (const auto& d : a.delegations) {
     if (d.identity.starts_with(schema::account_index_dn_bucket)) {
       out.insert(std::string(schema::account_index_dn_bucket));
     } else {
-      out.insert(lowercase(d.identity));
+      out.insert(common::ascii_lowercase(d.identity));
     }
   }
   return out;

@@ -73,6 +73,8 @@ message_cache make_cache(std::string_view raw, const limits& lim) {
   return c;
 }
 
+// The layout below is read by decode_cache() and, as far as the root entity, by decode_search_fields(): change the
+// three together and bump cache_version (older caches are then recomputed).
 std::string encode(const message_cache& c) {
   storage::schema::encoder e(cache_version);
   e.str(c.envelope).str(c.body).str(c.bodystructure);

@@ -179,19 +179,33 @@ void finish_tls_session(const delivery_request& req, const std::shared_ptr<outbo
   }
 }
 
+// While alive, cancel_scope::cancel() aborts the connection, on the executor of the coroutine using it.
+class cancel_binding {
+ public:
+  cancel_binding(cancel_scope& scope, std::shared_ptr<outbound_connection> conn, const asio::any_io_executor& ex)
+      : scope_(scope) {
+    scope_.on_cancel([conn = std::move(conn), ex] { asio::post(ex, [conn] { conn->abort(); }); });
+  }
+  ~cancel_binding() { scope_.on_cancel(nullptr); }
+  cancel_binding(const cancel_binding&) = delete;
+  cancel_binding& operator=(const cancel_binding&) = delete;
+
+ private:
+  cancel_scope& scope_;
+};
+
+void note_remote(delivery_result& result, const target& t) {
+  result.remote_mta = t.host;
+  result.remote_address = t.address + ":" + std::to_string(t.port);
+}
+
 // One session with one address. Fills `result` from the conversation.
 asio::awaitable<void> session(const delivery_request& req, const target& t, conversation& conv,
                               delivery_result& result, const std::shared_ptr<cancel_scope>& cancel) {
   auto ex = co_await asio::this_coro::executor;
   auto conn = std::make_shared<outbound_connection>(ex);
-  cancel->on_cancel([conn, ex] { asio::post(ex, [conn] { conn->abort(); }); });
-  struct uninstall {
-    cancel_scope& c;
-    ~uninstall() { c.on_cancel(nullptr); }
-  } guard{*cancel};
-
-  result.remote_mta = t.host;
-  result.remote_address = t.address + ":" + std::to_string(t.port);
+  const cancel_binding bound(*cancel, conn, ex);
+  note_remote(result, t);
   const log::context& log = req.log;
 
   boost::system::error_code ec;
@@ -299,14 +313,8 @@ asio::awaitable<void> resumed_session(const delivery_request& req, std::shared_p
   auto conn = ps->conn;
   conn->timer = asio::steady_timer(ex);  // its handlers must run where this coroutine runs
   conn->timed_out = false;
-  cancel->on_cancel([conn, ex] { asio::post(ex, [conn] { conn->abort(); }); });
-  struct uninstall {
-    cancel_scope& c;
-    ~uninstall() { c.on_cancel(nullptr); }
-  } guard{*cancel};
-
-  result.remote_mta = ps->where.host;
-  result.remote_address = ps->where.address + ":" + std::to_string(ps->where.port);
+  const cancel_binding bound(*cancel, conn, ex);
+  note_remote(result, ps->where);
   result.tls_version = ps->tls_version;
   result.tls_cipher = ps->tls_cipher;
   result.peer_subject = ps->peer_subject;
@@ -351,7 +359,6 @@ void connection_cache::put(const std::string& domain, std::shared_ptr<parked_ses
         if (auto self = weak.lock()) self->expire(domain, raw);
       });
       parked_.emplace(domain, std::move(s));
-      ++counters_.parked;
       return;
     }
   }
@@ -367,7 +374,6 @@ void connection_cache::expire(const std::string& domain, const parked_session* s
       if (it->second.get() == s) {
         ps = std::move(it->second);
         parked_.erase(it);
-        ++counters_.expired;
         break;
       }
     }
@@ -383,21 +389,6 @@ void connection_cache::close_all() {
     all.swap(parked_);
   }
   for (auto& [domain, ps] : all) close_parked(std::move(ps));
-}
-
-std::size_t connection_cache::size() const {
-  std::lock_guard lock(mutex_);
-  return parked_.size();
-}
-
-connection_cache::counters connection_cache::stats() const {
-  std::lock_guard lock(mutex_);
-  return counters_;
-}
-
-void connection_cache::note_reuse(bool stale) {
-  std::lock_guard lock(mutex_);
-  ++(stale ? counters_.stale : counters_.reused);
 }
 
 void cancel_scope::cancel() {
@@ -446,7 +437,6 @@ asio::awaitable<delivery_result> deliver(delivery_request req, std::shared_ptr<c
     const target where = ps->where;
     last.emplace(settings, req.env, req.body, ps->ext);
     co_await resumed_session(req, std::move(ps), *last, result, cancel);
-    req.cache->note_reuse(last->stale());
     if (last->stale()) {  // closed by the server while parked: nothing was delivered on it
       req.log.debug("queue.reuse.stale", {{"domain", req.domain}, {"address", result.remote_address},
                                           {"reason", last->results().front().diagnostic}});
@@ -463,9 +453,8 @@ asio::awaitable<delivery_result> deliver(delivery_request req, std::shared_ptr<c
                                    {"first_result", last->results().front().diagnostic}});
     break;
   }
-  for (const auto& t : req.targets) {
-    if (result.reused) break;
-    if (result.sessions >= req.max_addresses || cancel->cancelled()) break;
+  for (const auto& t : req.targets) {  // a new connection, unless a parked one carried the message
+    if (result.reused || result.sessions >= req.max_addresses || cancel->cancelled()) break;
     ++result.sessions;
     last.emplace(settings, req.env, req.body);
     result.remote_dsn = false;

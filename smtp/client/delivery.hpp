@@ -55,13 +55,6 @@ class connection_cache : public std::enable_shared_from_this<connection_cache> {
     std::chrono::milliseconds lifetime{300000};
     std::size_t per_domain = 20;  // parked sessions kept per domain; more are closed
   };
-  struct counters {
-    std::uint64_t parked = 0;   // sessions put in the cache
-    std::uint64_t reused = 0;   // sessions taken that carried a transaction
-    std::uint64_t stale = 0;    // taken but found dead before MAIL was answered
-    std::uint64_t expired = 0;  // closed after `idle` unused
-  };
-
   explicit connection_cache(limits l) : limits_(l) {}
   ~connection_cache();
   connection_cache(const connection_cache&) = delete;
@@ -74,11 +67,7 @@ class connection_cache : public std::enable_shared_from_this<connection_cache> {
   // Shutdown: closes every parked session (QUIT) and parks nothing more.
   void close_all();
 
-  std::size_t size() const;
-  counters stats() const;
   const limits& settings() const { return limits_; }
-  // The driver reports what became of a session it took.
-  void note_reuse(bool stale);
 
  private:
   void expire(const std::string& domain, const parked_session* s);
@@ -87,7 +76,6 @@ class connection_cache : public std::enable_shared_from_this<connection_cache> {
   mutable std::mutex mutex_;
   bool closed_ = false;
   std::multimap<std::string, std::shared_ptr<parked_session>> parked_;
-  counters counters_;
 };
 
 struct delivery_request {
